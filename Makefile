@@ -1,0 +1,128 @@
+# tinglado — build, test, demo.
+#
+# Plain GNU make rather than CMake: one library, one binary, a handful of
+# test programs and per-file SIMD flags are a few pattern rules; the
+# dependency graph comes from the compiler (-MMD), and `make -j` is enough.
+#
+#   make            build/rel/tinglado (optimised, runtime CPU dispatch)
+#   make test       set up what is missing, build under ASan+UBSan, run every test
+#   make demo       set up the default model and run the main job on it
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make clean
+
+CC      ?= cc
+CLANG   ?= clang
+PYTHON  ?= python3
+WERROR  ?= -Werror
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+
+# -ffp-contract=off: the scalar reference code must evaluate float expressions
+# exactly as written (no fused multiply-add), so results are reproducible and
+# comparable bit for bit with other implementations.
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wformat=2 -Wvla $(WERROR)
+BASEFLAGS := -std=gnu11 -g -fno-strict-aliasing -ffp-contract=off \
+           -Iinclude -Isrc $(WARN) -MMD -MP -pthread
+LIBS    := -lpcre2-8 -lutf8proc -lm -pthread
+
+REL_CFLAGS  := $(BASEFLAGS) -O2
+ASAN_CFLAGS := $(BASEFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+ASAN_LDFLAGS := -fsanitize=address,undefined
+
+# Library sources: everything under src/ except the CLI.  SIMD kernel files
+# get their instruction-set flags below; nothing else may use them.
+LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+CLI_SRC  := $(shell find src/cli -name '*.c' | sort)
+TEST_SRC := $(shell find tests -name 'test_*.c' | sort)
+
+KERNEL_FLAGS_avx2   := -mavx2 -mfma -mf16c -mbmi2
+KERNEL_FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mfma -mf16c -mbmi2
+
+define objs
+$(patsubst %.c,$(1)/%.o,$(2))
+endef
+
+.PHONY: all test check demo setup fuzz clean bench help
+.DEFAULT_GOAL := all
+
+all: build/rel/tinglado
+
+help:
+	@sed -n '3,14p' Makefile
+
+# ---- release build --------------------------------------------------------
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
+
+build/rel/libtinglado.a: $(call objs,build/rel,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+build/rel/tinglado: $(call objs,build/rel,$(CLI_SRC)) build/rel/libtinglado.a
+	$(CC) -o $@ $^ $(LIBS)
+
+# ---- sanitizer build used by the tests ------------------------------------
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
+
+build/asan/libtinglado.a: $(call objs,build/asan,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/tinglado: $(call objs,build/asan,$(CLI_SRC)) build/asan/libtinglado.a
+	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/tests/%: build/asan/tests/%.o build/asan/libtinglado.a
+	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The fuzz corpus replayer: the libFuzzer entry points driven by a plain main
+# over the committed corpus files, so `make test` needs no clang runtime.
+FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
+build/asan/fuzz/%: build/asan/fuzz/%.o build/asan/fuzz/replay_main.o build/asan/libtinglado.a
+	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+
+TEST_BINS := $(patsubst %.c,build/asan/%,$(TEST_SRC))
+REPLAY_BINS := $(addprefix build/asan/fuzz/,$(FUZZ_TARGETS))
+
+# The test command of the README.  `setup` fetches what a fresh machine lacks
+# (system packages, the default model, llama.cpp's tokenizer test vocabularies).
+test: setup
+	$(MAKE) -j$(JOBS) check
+
+check: $(TEST_BINS) $(REPLAY_BINS) build/asan/tinglado
+	@scripts/run-tests.sh $(TEST_BINS) -- $(REPLAY_BINS)
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	$(MAKE) -j$(JOBS) build/rel/tinglado
+	@scripts/demo.sh build/rel/tinglado
+
+# ---- fuzzing (clang + libFuzzer) ------------------------------------------
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -ffp-contract=off -pthread \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+build/fuzzlib/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
+
+build/fuzz/%: fuzz/%.c $(call objs,build/fuzzlib,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  name=$${t#fuzz_}; mkdir -p build/fuzz/corpus-$$name; \
+	  echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	      build/fuzz/corpus-$$name tests/fuzz/$$name || exit 1; \
+	done
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

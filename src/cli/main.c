@@ -1,0 +1,53 @@
+/*
+ * main.c — the `tinglado` command: dispatches to one subcommand per file.
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand commands[] = {
+    {"version", NULL, "print the version"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "tinglado %s — a self-hosted LLM stack for a home server\n\n"
+               "usage: tinglado COMMAND [options]   (tinglado COMMAND --help for its options)\n\n"
+               "commands:\n",
+            TG_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int tg_cli_fail(const char *what) {
+    fprintf(stderr, "tinglado: %s: %s\n", what, tg_last_error());
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("tinglado %s\n", TG_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name) && commands[i].run)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "tinglado: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}
