@@ -8,12 +8,15 @@
 #   make test       set up what is missing, build under ASan+UBSan, run every test
 #   make demo       set up the default model and run the main job on it
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make check TEST_SRC=tests/x/test_y.c   build and run only some tests (no setup)
+#   BUILD=dir     build somewhere else than build/ (default)
 #   make clean
 
 CC      ?= cc
 CLANG   ?= clang
 PYTHON  ?= python3
 WERROR  ?= -Werror
+BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 
 # -ffp-contract=off: the scalar reference code must evaluate float expressions
@@ -46,83 +49,83 @@ endef
 .PHONY: all test check demo setup fuzz clean bench help
 .DEFAULT_GOAL := all
 
-all: build/rel/tinglado
+all: $(BUILD)/rel/tinglado
 
 help:
 	@sed -n '3,14p' Makefile
 
 # ---- release build --------------------------------------------------------
-build/rel/%.o: %.c
+$(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
 
-build/rel/libtinglado.a: $(call objs,build/rel,$(LIB_SRC))
+$(BUILD)/rel/libtinglado.a: $(call objs,$(BUILD)/rel,$(LIB_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-build/rel/tinglado: $(call objs,build/rel,$(CLI_SRC)) build/rel/libtinglado.a
+$(BUILD)/rel/tinglado: $(call objs,$(BUILD)/rel,$(CLI_SRC)) $(BUILD)/rel/libtinglado.a
 	$(CC) -o $@ $^ $(LIBS)
 
 # ---- sanitizer build used by the tests ------------------------------------
-build/asan/%.o: %.c
+$(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
 
-build/asan/libtinglado.a: $(call objs,build/asan,$(LIB_SRC))
+$(BUILD)/asan/libtinglado.a: $(call objs,$(BUILD)/asan,$(LIB_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-build/asan/tinglado: $(call objs,build/asan,$(CLI_SRC)) build/asan/libtinglado.a
+$(BUILD)/asan/tinglado: $(call objs,$(BUILD)/asan,$(CLI_SRC)) $(BUILD)/asan/libtinglado.a
 	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
 
-build/asan/tests/%: build/asan/tests/%.o build/asan/libtinglado.a
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(BUILD)/asan/libtinglado.a
 	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
 
 # The fuzz corpus replayer: the libFuzzer entry points driven by a plain main
 # over the committed corpus files, so `make test` needs no clang runtime.
 FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
-build/asan/fuzz/%: build/asan/fuzz/%.o build/asan/fuzz/replay_main.o build/asan/libtinglado.a
+$(BUILD)/asan/fuzz/%: $(BUILD)/asan/fuzz/%.o $(BUILD)/asan/fuzz/replay_main.o $(BUILD)/asan/libtinglado.a
 	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
 
-TEST_BINS := $(patsubst %.c,build/asan/%,$(TEST_SRC))
-REPLAY_BINS := $(addprefix build/asan/fuzz/,$(FUZZ_TARGETS))
+TEST_BINS := $(patsubst %.c,$(BUILD)/asan/%,$(TEST_SRC))
+REPLAY_BINS := $(addprefix $(BUILD)/asan/fuzz/,$(FUZZ_TARGETS))
 
 # The test command of the README.  `setup` fetches what a fresh machine lacks
 # (system packages, the default model, llama.cpp's tokenizer test vocabularies).
 test: setup
 	$(MAKE) -j$(JOBS) check
 
-check: $(TEST_BINS) $(REPLAY_BINS) build/asan/tinglado
+check: $(TEST_BINS) $(REPLAY_BINS) $(BUILD)/asan/tinglado
 	@scripts/run-tests.sh $(TEST_BINS) -- $(REPLAY_BINS)
 
 setup:
 	@scripts/setup.sh
 
 demo: setup
-	$(MAKE) -j$(JOBS) build/rel/tinglado
-	@scripts/demo.sh build/rel/tinglado
+	$(MAKE) -j$(JOBS) $(BUILD)/rel/tinglado
+	@scripts/demo.sh $(BUILD)/rel/tinglado
 
 # ---- fuzzing (clang + libFuzzer) ------------------------------------------
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -ffp-contract=off -pthread \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-build/fuzzlib/%.o: %.c
+$(BUILD)/fuzzlib/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
 
-build/fuzz/%: fuzz/%.c $(call objs,build/fuzzlib,$(LIB_SRC))
+$(BUILD)/fuzz/%: fuzz/%.c $(call objs,$(BUILD)/fuzzlib,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
-fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
-	  name=$${t#fuzz_}; mkdir -p build/fuzz/corpus-$$name; \
+	  name=$${t#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$name; \
 	  echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \
-	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	      build/fuzz/corpus-$$name tests/fuzz/$$name || exit 1; \
+	  $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	      $(BUILD)/fuzz/corpus-$$name tests/fuzz/$$name || exit 1; \
 	done
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
