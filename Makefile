@@ -24,7 +24,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 # comparable bit for bit with other implementations.
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wformat=2 -Wvla $(WERROR)
-BASEFLAGS := -std=gnu11 -g -fno-strict-aliasing -ffp-contract=off \
+BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -g -fno-strict-aliasing -ffp-contract=off \
            -Iinclude -Isrc $(WARN) -MMD -MP -pthread
 LIBS    := -lpcre2-8 -lutf8proc -lm -pthread
 
@@ -47,6 +47,8 @@ $(patsubst %.c,$(1)/%.o,$(2))
 endef
 
 .PHONY: all test check demo setup fuzz clean bench help
+# Keep intermediate objects (the fuzz and test link rules chain through them).
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/rel/tinglado
@@ -57,11 +59,12 @@ help:
 # ---- release build --------------------------------------------------------
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
+	@printf '  CC      %s\n' $<
+	@$(CC) $(REL_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
 
 $(BUILD)/rel/libtinglado.a: $(call objs,$(BUILD)/rel,$(LIB_SRC))
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/rel/tinglado: $(call objs,$(BUILD)/rel,$(CLI_SRC)) $(BUILD)/rel/libtinglado.a
 	$(CC) -o $@ $^ $(LIBS)
@@ -69,11 +72,12 @@ $(BUILD)/rel/tinglado: $(call objs,$(BUILD)/rel,$(CLI_SRC)) $(BUILD)/rel/libting
 # ---- sanitizer build used by the tests ------------------------------------
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
+	@printf '  CC asan %s\n' $<
+	@$(CC) $(ASAN_CFLAGS) $(KERNEL_FLAGS_$(basename $(notdir $<))) -c $< -o $@
 
 $(BUILD)/asan/libtinglado.a: $(call objs,$(BUILD)/asan,$(LIB_SRC))
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/asan/tinglado: $(call objs,$(BUILD)/asan,$(CLI_SRC)) $(BUILD)/asan/libtinglado.a
 	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
@@ -96,7 +100,7 @@ test: setup
 	$(MAKE) -j$(JOBS) check
 
 check: $(TEST_BINS) $(REPLAY_BINS) $(BUILD)/asan/tinglado
-	@scripts/run-tests.sh $(TEST_BINS) -- $(REPLAY_BINS)
+	@TINGLADO_BIN=$(BUILD)/asan/tinglado scripts/run-tests.sh $(TEST_BINS) -- $(REPLAY_BINS)
 
 setup:
 	@scripts/setup.sh
@@ -107,7 +111,8 @@ demo: setup
 
 # ---- fuzzing (clang + libFuzzer) ------------------------------------------
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -ffp-contract=off -pthread \
+FUZZ_MAX_LEN ?= 8192
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -ffp-contract=off -pthread \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 $(BUILD)/fuzzlib/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -121,7 +126,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
 	  name=$${t#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$name; \
 	  echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \
-	  $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
 	      $(BUILD)/fuzz/corpus-$$name tests/fuzz/$$name || exit 1; \
 	done
 

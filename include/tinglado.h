@@ -161,6 +161,8 @@ typedef struct tg_gguf_value {
             uint64_t n;          /* number of elements                */
             const uint8_t *data; /* the packed elements (little-endian) */
             size_t nbytes;       /* their total size in bytes           */
+            const tg_str *strs;  /* string arrays of a file: the n element
+                                    views (O(1) access); NULL otherwise */
         } arr; /* ARRAY */
     } v;
 } tg_gguf_value;

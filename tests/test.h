@@ -79,4 +79,7 @@ static inline const char *tg_test_env(const char *name, const char *fallback) {
     return (v && *v) ? v : fallback;
 }
 
+/* A tg_str (from tinglado.h) equals a C string. */
+#define tg_test_str_eq(s, cstr) ((s).len == strlen(cstr) && memcmp((s).ptr, (cstr), (s).len) == 0)
+
 #endif /* TG_TEST_H */

@@ -53,7 +53,16 @@ tg_status tg__fail_prefix(tg_status s, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof last_error)
-        snprintf(last_error + n, sizeof last_error - (size_t)n, ": %s", old);
+    /* Append ": old", cut to fit (a truncated message beats none). */
+    size_t used = n < 0 ? 0 : TG_MIN((size_t)n, sizeof last_error - 1);
+    const char *parts[2] = {": ", old};
+    for (int k = 0; k < 2; k++) {
+        size_t len = strlen(parts[k]), room = sizeof last_error - 1 - used;
+        if (len > room)
+            len = room;
+        memcpy(last_error + used, parts[k], len);
+        used += len;
+    }
+    last_error[used] = '\0';
     return s;
 }

@@ -13,6 +13,7 @@ typedef struct subcommand {
 } subcommand;
 
 static const subcommand commands[] = {
+    {"info", tg_cli_info, "describe a GGUF model: architecture, sizes, tensors, tokenizer"},
     {"version", NULL, "print the version"},
 };
 
