@@ -315,6 +315,16 @@ tg_status tg_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokeni
  * Writes at most cap bytes; returns the full length (which may exceed cap). */
 size_t tg_token_to_piece(const tg_vocab *v, tg_token t, bool special, char *buf, size_t cap);
 
+/* The text of a whole token list as llama.cpp's llama_detokenize renders it
+ * (remove_special = false): the pieces concatenated, the first piece's leading
+ * space dropped when the vocabulary prefixes one (SPM add_space_prefix), and,
+ * for vocabularies that ask for it (most byte-level BPE ones), Hugging Face's
+ * clean-up of spaces before punctuation and contractions.  Writes at most cap
+ * bytes; returns the text's length, or, when that exceeds cap, an upper bound
+ * of the bytes needed. */
+size_t tg_detokenize(const tg_vocab *v, const tg_token *ids, size_t n, bool special, char *buf,
+                     size_t cap);
+
 /* Streaming detokenizer: feeds token pieces and emits only complete UTF-8
  * characters, holding back a trailing partial sequence until it completes
  * (or is proven invalid, in which case U+FFFD is emitted for it). */
