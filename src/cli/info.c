@@ -16,7 +16,7 @@ static void usage(FILE *f) {
           "Describe a GGUF model: architecture, hyperparameters, tensor count and\n"
           "types, tokenizer, whether a chat template is present.\n"
           "\n"
-          "  -m, --model PATH   the GGUF file\n"
+          "  -m, --model PATH   the GGUF file, or a cached model name (org/repo:QUANT)\n"
           "      --tensors      also list every tensor (name, type, shape, bytes)\n"
           "      --metadata     also dump every metadata key with its value\n"
           "  -h, --help         this text\n",
@@ -116,7 +116,8 @@ int tg_cli_info(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    tg_gguf *g = tg_gguf_open(model);
+    char path[4096];
+    tg_gguf *g = tg_cli_resolve_model(model, path, sizeof path) == TG_OK ? tg_gguf_open(path) : NULL;
     if (!g)
         return tg_cli_fail("info");
 
@@ -125,7 +126,7 @@ int tg_cli_info(int argc, char **argv) {
     if (tg_gguf_get_str(g, "general.architecture", &arch_s) == TG_OK)
         snprintf(arch, sizeof arch, "%.*s", (int)arch_s.len, arch_s.ptr);
 
-    printf("%s\n", model);
+    printf("%s\n", path);
     printf("  %-22s GGUF v%u, %zu metadata keys, %zu tensors, alignment %zu, ", "file",
            tg_gguf_version(g), tg_gguf_n_kv(g), tg_gguf_n_tensors(g), tg_gguf_alignment(g));
     print_size(tg_gguf_file_size(g));
