@@ -30,8 +30,8 @@ starts with a 16-byte header: b"TGG1", u32 kind, u32 ggml type, u32 count):
                   reference encoder quantize_row_<type>_ref writes (f16: numpy
                   astype(float16); bf16: gguf-py's BF16 quantizer).  Inputs
                   mix Gaussian, uniform, one-sided, outlier, constant, zero,
-                  tiny (below ggml's 1e-15 group epsilon), integer-valued (for
-                  rounding ties) and large blocks; the f16/bf16 inputs add
+                  tiny (below ggml's 1e-15 group epsilon), integer-valued,
+                  large, and half-integer (exact rounding ties) blocks; the f16/bf16 inputs add
                   exact rounding ties and their neighbours, overflow and
                   subnormal boundaries, Inf and NaN.
   vd_<type>.bin   kind 3, dot products.  count = rows; then u32 n_per_row;
@@ -40,6 +40,11 @@ starts with a 16-byte header: b"TGG1", u32 kind, u32 ggml type, u32 count):
                   the same way); then one float32 per row: what ggml-cpu's own
                   vec_dot (the optimized CPU kernel) returns.  The test
                   compares our scalar dot within a tolerance.
+  bulk.txt        the same checks at scale, by hash: lines "decode <type> <blocks>
+                  <seed> <sha256>" and "encode <type> <blocks> <seed> <sha256>"
+                  over inputs that both this tool and the C test derive from
+                  splitmix64(seed) (see bulk_encode_input / bulk_decode_blocks),
+                  hashing gguf-py's float32 output / ggml's encoded bytes.
   fp_exhaustive.txt   SHA-256 of the float32 bytes of all 65536 f16 and all
                   65536 bf16 values in bit order, decoded by numpy / gguf-py
                   (NaN outputs replaced by 0x7fc00000 first, since NaN
@@ -233,18 +238,25 @@ def input_block(rng, kind, n):
         return rng.integers(-8, 9, n).astype(np.float64)  # rounding ties
     if kind == 10:
         return rng.standard_normal(n) * 2e4  # large, still finite in f16
-    x = rng.standard_normal(n)  # sparse
-    x[rng.random(n) < 0.7] = 0.0
+    if kind == 11:
+        x = rng.standard_normal(n)  # sparse
+        x[rng.random(n) < 0.7] = 0.0
+        return x
+    # Exact rounding ties: half-integers with the extreme value +-127, so
+    # d = 1 and 1/d = 1 for Q8_0/Q8_1/Q8_K, where roundf (ties away from
+    # zero) and nearest_int (ties to even) disagree.
+    x = rng.integers(-100, 100, n) + 0.5
+    x[rng.integers(0, n)] = rng.choice([-127.0, 127.0])
     return x
 
 
-N_INPUT_KINDS = 12
+N_INPUT_KINDS = 13
 
 
 def gen_quant(rng):
-    for qtype, nblk in [(T.Q4_0, 36), (T.Q4_1, 36), (T.Q5_0, 36), (T.Q5_1, 36), (T.Q8_0, 36),
-                        (T.Q8_1, 36), (T.Q2_K, 12), (T.Q3_K, 12), (T.Q4_K, 12), (T.Q5_K, 12),
-                        (T.Q6_K, 12), (T.Q8_K, 12)]:
+    for qtype, nblk in [(T.Q4_0, 39), (T.Q4_1, 39), (T.Q5_0, 39), (T.Q5_1, 39), (T.Q8_0, 39),
+                        (T.Q8_1, 39), (T.Q2_K, 13), (T.Q3_K, 13), (T.Q4_K, 13), (T.Q5_K, 13),
+                        (T.Q6_K, 13), (T.Q8_K, 13)]:
         bs, ts = GEOM[qtype]
         x = np.concatenate([input_block(rng, i % N_INPUT_KINDS, bs) for i in range(nblk)]).astype(np.float32)
         raw = ggml_encode(qtype, x)
@@ -277,6 +289,88 @@ def gen_quant(rng):
                                    0x00000001, 0x80008000, 0x00018000, 0x3F808000], dtype=np.uint32)])
     xs = xs.astype(np.uint32).view(np.float32)
     write("qz_bf16.bin", header(KIND_QUANT, T.BF16, xs.size) + xs.tobytes() + ggml_encode(T.BF16, xs))
+
+
+# ---- bulk checks by hash --------------------------------------------------
+
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64(seed, count, start=0):
+    """Draws start..start+count-1 of the splitmix64 stream of seed (the
+    state after k draws is seed + k * 0x9e3779b97f4a7c15)."""
+    k = np.arange(start + 1, start + count + 1, dtype=np.uint64)
+    z = np.uint64(seed) + k * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def bulk_encode_input(seed, n_blocks, bs):
+    """Per block: one draw r picks an exponent e = r % 31 - 20 and a mode
+    (r >> 8) % 4; then one draw v per element gives m = (v >> 40) - 2^23 (an
+    exact float) and the value is, by mode: m * 2^(e-23); |m| * 2^(e-23);
+    0 unless v % 4 == 0, else m * 2^(e-23); (m >> 19) * 0.5 (half-integers,
+    rounding ties)."""
+    draws = splitmix64(seed, n_blocks * (1 + bs)).reshape(n_blocks, 1 + bs)
+    r, v = draws[:, :1], draws[:, 1:]
+    e = (r % np.uint64(31)).astype(np.int64) - 20
+    mode = ((r >> np.uint64(8)) % np.uint64(4)).astype(np.int64)
+    m = (v >> np.uint64(40)).astype(np.int64) - (1 << 23)
+    scale = np.ldexp(1.0, e - 23)
+    x = np.where(mode == 0, m * scale, 0.0)
+    x = np.where(mode == 1, np.abs(m) * scale, x)
+    x = np.where((mode == 2) & ((v & np.uint64(3)) == 0), m * scale, x)
+    x = np.where(mode == 3, (m >> 19) * 0.5, x)
+    return x.astype(np.float32).reshape(-1)
+
+
+def bulk_decode_blocks(seed, qtype, n_blocks):
+    """Per block: ceil(type_size / 8) draws, little-endian, give the bytes;
+    then one draw per f16 scale field: its low 16 bits, with bit 14 cleared
+    if the exponent is all ones (so it is finite).  Q8_K's f32 d is instead
+    m * 2^(e-23) with m, e from one draw as in bulk_encode_input."""
+    bs, ts = GEOM[qtype]
+    nw = (ts + 7) // 8
+    fields = F16_FIELDS.get(qtype, [0])
+    per = nw + len(fields)
+    draws = splitmix64(seed, n_blocks * per).reshape(n_blocks, per)
+    blocks = draws[:, :nw].copy().view(np.uint8).reshape(n_blocks, nw * 8)[:, :ts].copy()
+    for k, off in enumerate(fields):
+        d = draws[:, nw + k]
+        if qtype == T.Q8_K:
+            e = (d % np.uint64(31)).astype(np.int64) - 20
+            m = (d >> np.uint64(40)).astype(np.int64) - (1 << 23)
+            f = (m * np.ldexp(1.0, e - 23)).astype(np.float32)
+            blocks[:, 0:4] = f.view(np.uint8).reshape(n_blocks, 4)
+        else:
+            h = (d & np.uint64(0xFFFF)).astype(np.uint16)
+            h = np.where((h & 0x7C00) == 0x7C00, h & ~np.uint16(0x4000), h).astype("<u2")
+            blocks[:, off:off + 2] = h.view(np.uint8).reshape(n_blocks, 2)
+    return blocks
+
+
+def gen_bulk():
+    lines = ["# kind type blocks seed sha256 (see tools/gen_dequant_golden.py)"]
+    seed = 1000
+    for qtype in [T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0, T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.Q8_K]:
+        seed += 1
+        n = 8192 if GEOM[qtype][0] == 32 else 1024
+        blocks = bulk_decode_blocks(seed, qtype, n)
+        if qtype == T.Q8_K:
+            vals = ggml_decode_q8_K(blocks.tobytes())
+        else:
+            vals = dequantize(blocks, qtype)
+        h = hashlib.sha256(np.ascontiguousarray(vals, dtype="<f4").tobytes()).hexdigest()
+        lines.append(f"decode {qtype.name.lower()} {n} {seed} {h}")
+    for qtype in [T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0, T.Q8_1, T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K,
+                  T.Q6_K, T.Q8_K]:
+        seed += 1
+        bs = GEOM[qtype][0]
+        n = 8192 if bs == 32 else 512
+        raw = ggml_encode(qtype, bulk_encode_input(seed, n, bs))
+        lines.append(f"encode {qtype.name.lower()} {n} {seed} {hashlib.sha256(raw).hexdigest()}")
+    write("bulk.txt", ("\n".join(lines) + "\n").encode())
 
 
 # ---- dot products ---------------------------------------------------------
@@ -349,6 +443,7 @@ def main():
           f"llama-cpp-python {llama_cpp.__version__}; writing {os.path.normpath(OUT)}")
     gen_dequant(np.random.default_rng(20250101))
     gen_exhaustive()
+    gen_bulk()
     gen_quant(np.random.default_rng(20250102))
     gen_vec_dot(np.random.default_rng(20250103))
     if "--no-model" not in sys.argv:

@@ -16,6 +16,7 @@
 #include "../test.h"
 #include "tinglado.h"
 
+#include <strings.h>
 #include <time.h>
 
 /* Every type tinglado computes with, in the order results are printed. */
@@ -248,6 +249,159 @@ static void test_encode_float_goldens(void) {
     }
 }
 
+/* ---- bulk checks by hash (bulk.txt) ---------------------------------------- */
+
+/* The type whose lower-cased name is `name`, or -1. */
+static int type_by_lower_name(const char *name) {
+    for (int t = 0; t < TG_TYPE_COUNT; t++) {
+        const tg_type_traits *tr = tg_type_get((uint32_t)t);
+        if (tr && strcasecmp(tr->name, name) == 0)
+            return t;
+    }
+    return -1;
+}
+
+/* Byte offsets of the f16 scale fields, as in the tool's F16_FIELDS. */
+static int f16_fields(tg_type t, int off[2]) {
+    switch (t) {
+    case TG_TYPE_Q4_1: case TG_TYPE_Q5_1: case TG_TYPE_Q4_K: case TG_TYPE_Q5_K:
+        off[0] = 0, off[1] = 2;
+        return 2;
+    case TG_TYPE_Q2_K:
+        off[0] = 80, off[1] = 82;
+        return 2;
+    case TG_TYPE_Q3_K:
+        off[0] = 108;
+        return 1;
+    case TG_TYPE_Q6_K:
+        off[0] = 208;
+        return 1;
+    default: /* Q4_0, Q5_0, Q8_0 (f16) and Q8_K (f32) */
+        off[0] = 0;
+        return 1;
+    }
+}
+
+/* m * 2^(e-23) from one draw: an exact float (see bulk_encode_input). */
+static float bulk_scaled(uint64_t v, int e) {
+    const int64_t m = (int64_t)(v >> 40) - (1 << 23);
+    return (float)ldexp((double)m, e - 23);
+}
+
+/* The tool's bulk_decode_blocks: random bytes with finite scale fields. */
+static void bulk_decode_blocks(uint64_t seed, tg_type t, uint32_t nblocks, uint8_t *out) {
+    const tg_type_traits *tr = tg_type_get(t);
+    const size_t ts = tr->type_size, nw = (ts + 7) / 8;
+    int off[2];
+    const int nf = f16_fields(t, off);
+    uint64_t st = seed;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        uint8_t *blk = out + (size_t)b * ts;
+        for (size_t w = 0; w < nw; w++) {
+            const uint64_t v = rng_next(&st);
+            for (size_t k = 0; k < 8 && 8 * w + k < ts; k++)
+                blk[8 * w + k] = (uint8_t)(v >> (8 * k));
+        }
+        for (int f = 0; f < nf; f++) {
+            const uint64_t d = rng_next(&st);
+            if (t == TG_TYPE_Q8_K) {
+                const float x = bulk_scaled(d, (int)(d % 31) - 20);
+                memcpy(blk, &x, 4);
+            } else {
+                uint16_t h = (uint16_t)d;
+                if ((h & 0x7c00) == 0x7c00)
+                    h &= (uint16_t)~0x4000;
+                blk[off[f]] = (uint8_t)h;
+                blk[off[f] + 1] = (uint8_t)(h >> 8);
+            }
+        }
+    }
+}
+
+/* The tool's bulk_encode_input: per block an exponent and a mode, then
+ * exact values: full range, non-negative, sparse, or half-integers. */
+static void bulk_encode_input(uint64_t seed, uint32_t nblocks, int64_t bs, float *x) {
+    uint64_t st = seed;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        const uint64_t r = rng_next(&st);
+        const int e = (int)(r % 31) - 20, mode = (int)((r >> 8) % 4);
+        for (int64_t j = 0; j < bs; j++) {
+            const uint64_t v = rng_next(&st);
+            const int64_t m = (int64_t)(v >> 40) - (1 << 23);
+            float val;
+            if (mode == 0)
+                val = bulk_scaled(v, e);
+            else if (mode == 1)
+                val = (float)ldexp((double)(m < 0 ? -m : m), e - 23);
+            else if (mode == 2)
+                val = (v & 3) == 0 ? bulk_scaled(v, e) : 0.0f;
+            else /* floor(m / 2^19) * 0.5, without shifting a negative number */
+                val = (float)((double)(((m + (1 << 23)) >> 19) - 16) * 0.5);
+            x[(size_t)b * (size_t)bs + (size_t)j] = val;
+        }
+    }
+}
+
+static void test_bulk_hashes(void) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/dequant/bulk.txt", golden_dir());
+    size_t size;
+    uint8_t *text = read_file(path, &size);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    char *buf = malloc(size + 1);
+    memcpy(buf, text, size);
+    buf[size] = '\0';
+    free(text);
+    int n_decode = 0, n_encode = 0, n_bad = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#')
+            continue;
+        char kind[16], tname[16], want[65], got[65];
+        unsigned nblocks;
+        unsigned long long seed;
+        if (sscanf(line, "%15s %15s %u %llu %64s", kind, tname, &nblocks, &seed, want) != 5) {
+            CHECK_MSG(0, "bad line in %s: %s", path, line);
+            continue;
+        }
+        const int t = type_by_lower_name(tname);
+        const tg_type_traits *tr = t >= 0 ? tg_type_get((uint32_t)t) : NULL;
+        CHECK_MSG(tr && nblocks > 0 && nblocks <= 65536, "%s", line);
+        if (!tr || nblocks == 0 || nblocks > 65536)
+            continue;
+        const int64_t n = (int64_t)nblocks * tr->block_size;
+        const size_t nbytes = (size_t)nblocks * tr->type_size;
+        uint8_t *q = malloc(nbytes);
+        float *x = malloc((size_t)n * sizeof *x);
+        uint8_t d[32];
+        if (strcmp(kind, "decode") == 0) {
+            bulk_decode_blocks(seed, (tg_type)t, nblocks, q);
+            tr->to_float(q, x, n);
+            tg__sha256(x, (size_t)n * sizeof *x, d);
+            n_decode++;
+        } else {
+            bulk_encode_input(seed, nblocks, tr->block_size, x);
+            tr->from_float(x, q, n);
+            tg__sha256(q, nbytes, d);
+            n_encode++;
+        }
+        tg__sha256_hex(d, got);
+        if (strcmp(got, want) != 0) {
+            n_bad++;
+            CHECK_MSG(0, "%s %s (%u blocks, seed %llu): sha256 %s, reference %s", kind, tr->name,
+                      nblocks, seed, got, want);
+        }
+        free(q);
+        free(x);
+    }
+    free(buf);
+    fprintf(stderr, "    bulk: %d decode and %d encode runs (128-256 Ki values each), %d differ\n",
+            n_decode, n_encode, n_bad);
+    CHECK(n_decode >= 11 && n_encode >= 12);
+}
+
 /* ---- the default model ---------------------------------------------------- */
 
 static const char *model_path(char *buf, size_t cap) {
@@ -369,6 +523,7 @@ int main(void) {
     RUN(test_decode_exhaustive);
     RUN(test_encode_goldens);
     RUN(test_encode_float_goldens);
+    RUN(test_bulk_hashes);
     RUN(test_model_tensors);
     return tg_test_finish("tensor/types");
 }
