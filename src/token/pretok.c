@@ -349,6 +349,10 @@ bool tg__pretok_known(const char *name, size_t len) {
     return find_name(name, len) != NULL;
 }
 
+const char *tg__pretok_name_at(size_t i) {
+    return i < TG_ARRAY_LEN(names) ? names[i].name : NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Compiling                                                           */
 /* ------------------------------------------------------------------ */

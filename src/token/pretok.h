@@ -42,6 +42,8 @@ const tg__pretok_settings *tg__pretok_settings_of(const tg__pretok *p);
 
 /* Whether a name is one tinglado can split (for messages and tests). */
 bool tg__pretok_known(const char *name, size_t len);
+/* The i-th name tinglado knows, NULL past the end (for tests). */
+const char *tg__pretok_name_at(size_t i);
 
 /* The pieces of one text, back to back in `text` (valid UTF-8 except for
  * encoded surrogates, exactly the bytes llama.cpp rebuilds from its code
