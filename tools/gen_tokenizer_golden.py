@@ -25,12 +25,15 @@ Output: tests/golden/tokenizer/<out>.jsonl, one JSON object per line, told apart
           the test derives them from llama.cpp's own lists and flags) — this
           halves the file.  Every --detok-every'th string also has
           llama_detokenize(tt ids, remove_special=false) with unparse_special
-          false ("dt") and true ("dts"), hex; and what a stream of those ids
+          false ("dt") and true ("dts"), hex, and of the ff ids ("df", special
+          false: there the first piece's prefix space is at stake); and what
+          a stream of those ids
           must print ("st", "sts", only where it differs from dt/dts): the
           pieces of llama_token_to_piece concatenated — the first one with
           lstrip=1 when the vocabulary prefixes a space (add_space_prefix,
           default true for "llama" models: llama.cpp's rule) — no clean-up of
-          spaces, then made valid UTF-8 by Python's decode(errors="replace").
+          spaces, then made valid UTF-8 by Python's decode(errors="replace");
+          "sf" likewise for the ff ids.
 Tests read these files offline; nothing at test time needs Python.
 """
 import argparse
@@ -198,6 +201,11 @@ def main():
                     st = stream(ids["tt"], special).hex()
                     if st != row["d" + key[1:]]:
                         row[key] = st
+                # without BOS, the first piece's prefix space is at stake
+                row["df"] = detokenize(vocab, ids["ff"], False).hex()
+                sf = stream(ids["ff"], False).hex()
+                if sf != row["df"]:
+                    row["sf"] = sf
             w.write(json.dumps(row, separators=(",", ":")) + "\n")
     size = os.path.getsize(out_path)
     print(f"{out_path}: {len(corpus)} texts, {n_tokens} token ids, {len(sample)} pieces, "

@@ -99,7 +99,8 @@ static tg_status index_build(tg_vocab *v, const char *path) {
 
 static void copy_name(char *dst, size_t cap, tg_str s) {
     size_t n = TG_MIN(s.len, cap - 1);
-    memcpy(dst, s.ptr, n);
+    if (n)
+        memcpy(dst, s.ptr, n);
     dst[n] = '\0';
 }
 
@@ -552,16 +553,20 @@ static void model_attrs(tg_vocab *v, const tg_gguf *g) {
 }
 
 tg_vocab *tg_vocab_load(const tg_gguf *g) {
-    if (!g) {
-        tg__fail(TG_ERR_ARG, "tg_vocab_load: no GGUF file");
-        return NULL;
-    }
+    tg_vocab *v = NULL;
+    return tg__vocab_load(g, &v) == TG_OK ? v : NULL;
+}
+
+tg_status tg__vocab_load(const tg_gguf *g, tg_vocab **out) {
+    *out = NULL;
+    if (!g)
+        return tg__fail(TG_ERR_ARG, "tg_vocab_load: no GGUF file");
     const char *path = tg_gguf_path(g);
     if (!path)
         path = "(gguf)";
     tg_vocab *v = tg__calloc(1, sizeof *v);
     if (!v)
-        return NULL;
+        return TG_ERR_NOMEM;
     tg_status s = load_kind(v, g, path);
     if (!s)
         s = get_flag(g, path, "tokenizer.ggml.add_space_prefix", &v->add_space_prefix);
@@ -582,7 +587,7 @@ tg_vocab *tg_vocab_load(const tg_gguf *g) {
         s = get_flag(g, path, "tokenizer.ggml.add_sep_token", &v->add_sep);
     if (s) {
         tg_vocab_free(v);
-        return NULL;
+        return s;
     }
     /* Gemma 4 files say add_bos = false but the model needs it (llama.cpp) */
     if (!strcmp(v->pre_name, "gemma4") || !strcmp(v->pre_name, "granite-embed-multi-311m"))
@@ -594,7 +599,7 @@ tg_vocab *tg_vocab_load(const tg_gguf *g) {
         s = build_special_list(v);
     if (s) {
         tg_vocab_free(v);
-        return NULL;
+        return s;
     }
     model_attrs(v, g);
 
@@ -613,7 +618,8 @@ tg_vocab *tg_vocab_load(const tg_gguf *g) {
     }
     if (v->nl < 0)
         v->nl = v->pad;
-    return v;
+    *out = v;
+    return TG_OK;
 }
 
 void tg_vocab_free(tg_vocab *v) {

@@ -74,6 +74,9 @@ struct tg_vocab {
     tg__bpe_state *bpe;
 };
 
+/* tg_vocab_load with its status (tests tell "unsupported" from "broken"). */
+tg_status tg__vocab_load(const tg_gguf *g, tg_vocab **out);
+
 /* Look a byte string up in the text index (-1 if absent). */
 tg_token tg__vocab_lookup(const tg_vocab *v, const char *text, size_t len);
 

@@ -175,10 +175,15 @@ static inline unsigned char *gu_hex(const char *p, const char *end, const char *
     if (len < 0 || len % 2)
         return NULL;
     unsigned char *b = malloc((size_t)len / 2 + 1);
-    for (long i = 0; i < len / 2; i++) {
-        unsigned v;
-        sscanf(s + 2 * i, "%2x", &v);
-        b[i] = (unsigned char)v;
+    for (long i = 0; i < len; i++) { /* not sscanf: it measures the whole file each call */
+        char c = s[i];
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 0;
+        if (i % 2 == 0)
+            b[i / 2] = (unsigned char)(d << 4);
+        else
+            b[i / 2] |= (unsigned char)d;
     }
     b[len / 2] = 0;
     *n = (size_t)len / 2;

@@ -108,8 +108,8 @@ static void check_text(const tg_vocab *v, const char *p, const char *e, const ch
                  {"tf", "ff", true, false},
                  {"ft", NULL, false, true},
                  {"tt", "ft", true, true}};
-    int32_t *tt = NULL;
-    long n_tt = -1;
+    int32_t *tt = NULL, *ff = NULL;
+    long n_tt = -1, n_ff = -1;
     for (size_t c = 0; c < TG_ARRAY_LEN(cases); c++) {
         int32_t *want = NULL;
         long n = gu_ints(p, e, cases[c].key, &want);
@@ -154,28 +154,39 @@ static void check_text(const tg_vocab *v, const char *p, const char *e, const ch
             tt = want;
             n_tt = n;
             want = NULL;
+        } else if (!strcmp(cases[c].key, "ff")) {
+            ff = want;
+            n_ff = n;
+            want = NULL;
         }
         free(want);
         tg_tokens_free(&got);
     }
-    /* detokenization of the tt ids, whole (llama_detokenize) */
-    for (int special = 0; special < 2 && tt; special++) {
+    /* whole detokenization (llama_detokenize) of the tt ids, special false
+     * and true, and of the ff ids (no BOS: the prefix space is stripped) */
+    static const struct {
+        const char *key;
+        bool ff, special;
+    } dk[] = {{"dt", false, false}, {"dts", false, true}, {"df", true, false}};
+    for (size_t k = 0; k < TG_ARRAY_LEN(dk); k++) {
+        const int32_t *ids = dk[k].ff ? ff : tt;
+        long n_ids = dk[k].ff ? n_ff : n_tt;
         size_t n_want;
-        unsigned char *want = gu_hex(p, e, special ? "dts" : "dt", &n_want);
+        unsigned char *want = ids ? gu_hex(p, e, dk[k].key, &n_want) : NULL;
         if (!want)
-            break; /* only every few records carry one */
+            continue; /* only every few records carry one */
         size_t cap = n_want + 64;
         char *buf = malloc(cap);
-        size_t n = tg_detokenize(v, tt, (size_t)n_tt, special, buf, cap);
+        size_t n = tg_detokenize(v, ids, (size_t)n_ids, dk[k].special, buf, cap);
         CHECK_MSG(n == n_want && !memcmp(buf, want, n),
-                  "%s: text %ld: detokenize(special=%d) gave %zu bytes '%.*s', llama.cpp %zu '%.*s'",
-                  name, idx, special, n, (int)TG_MIN(n, 80), buf, n_want, (int)TG_MIN(n_want, 80),
-                  want);
+                  "%s: text %ld: detokenize(%s) gave %zu bytes '%.*s', llama.cpp %zu '%.*s'", name,
+                  idx, dk[k].key, n, (int)TG_MIN(n, 80), buf, n_want, (int)TG_MIN(n_want, 80), want);
         st->detok++;
         free(buf);
         free(want);
     }
     free(tt);
+    free(ff);
     free(text);
     st->texts++;
 }
