@@ -250,10 +250,76 @@ static void test_stream_goldens(void) {
         stream_golden(names[i]);
 }
 
+/* Random text through the default model's vocabulary: tokenizing never
+ * fails (every byte has a byte token) and detokenizing gives the bytes back
+ * — for ASCII soup, random valid UTF-8, and random bytes without spaces.
+ * (Not for spaces next to broken UTF-8: the escaped space's bytes can end up
+ * inside a byte-spelled symbol and come back as U+2581, in llama.cpp too; and
+ * a literal U+2581 comes back as a space.)  Random ids stream as valid
+ * UTF-8 chunks. */
+static uint64_t next_rand(uint64_t *x) {
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+static void test_roundtrip_random(void) {
+    char path[GU_PATH];
+    CHECK(gu_default_model(path) == 0);
+    tg_gguf *g = gu_exists(path) ? tg_gguf_open(path) : NULL;
+    CHECK_MSG(g != NULL, "default model %s: run scripts/setup.sh (or set TINGLADO_MODEL)", path);
+    tg_vocab *v = g ? tg_vocab_load(g) : NULL;
+    tg_gguf_close(g);
+    if (!v)
+        return;
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char text[1300], back[8192];
+    int bad = 0, bad_chunks = 0;
+    for (int round = 0; round < 300; round++) {
+        size_t n = 0, len = 1 + (size_t)round % 300;
+        while (n < len) {
+            uint64_t r = next_rand(&x);
+            if (round % 3 == 0) { /* ASCII soup with specials' characters */
+                text[n++] = "ab <>\n\t_s/|"[r % 12];
+            } else if (round % 3 == 1) { /* a random scalar value, not U+2581 */
+                uint32_t cp = (uint32_t)(r % 0x110000);
+                if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0x2581 || cp == 0)
+                    continue;
+                n += tg__utf8_encode(cp, text + n);
+            } else { /* any byte but a space */
+                char c = (char)(r >> 24);
+                if (c == ' ' || (n >= 2 && (unsigned char)text[n - 2] == 0xE2 &&
+                                 (unsigned char)text[n - 1] == 0x96 && (unsigned char)c == 0x81))
+                    continue;
+                text[n++] = c;
+            }
+        }
+        tg_tokens t = {0};
+        bool special = round % 2 == 0;
+        tg_status s = tg_tokenize(v, text, n, (tg_tokenize_opts){false, special}, &t);
+        size_t m = s ? 0 : tg_detokenize(v, t.ids, t.n, special, back, sizeof back);
+        if (s || m != n || memcmp(back, text, n)) {
+            if (bad++ < 3)
+                CHECK_MSG(0, "round %d: %zu bytes gave %zu tokens, back %zu bytes (%s)", round, n,
+                          t.n, m, s ? tg_last_error() : "");
+        }
+        tg_tokens_free(&t);
+        /* random ids (some out of range), streamed */
+        int32_t ids[16];
+        for (int i = 0; i < 16; i++)
+            ids[i] = (int32_t)(next_rand(&x) % (uint64_t)(tg_vocab_n_tokens(v) + 10)) - 5;
+        size_t got;
+        free(stream_all(v, ids, 16, special, &got, &bad_chunks));
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(bad_chunks, 0);
+    tg_vocab_free(v);
+}
+
 int main(void) {
     RUN(test_pieces);
     RUN(test_detokenize);
     RUN(test_stream);
     RUN(test_stream_goldens);
+    RUN(test_roundtrip_random);
     return tg_test_finish("test_detok");
 }

@@ -163,6 +163,12 @@ static void dup_tokens(tg_gguf_writer *w) {
     const char *t[N_BASE] = {"<unk>", "<s>", "</s>", "a", "b", "a"};
     tg_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", t, N_BASE);
 }
+static void huge_token(tg_gguf_writer *w) {
+    static char big[70000];
+    memset(big, 'a', sizeof big - 1);
+    const char *t[N_BASE] = {"<unk>", "<s>", "</s>", "a", "b", big};
+    tg_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", t, N_BASE);
+}
 static void bos_out_of_range(tg_gguf_writer *w) { tg_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 6); }
 static void bos_negative(tg_gguf_writer *w) { tg_gguf_writer_set_i32(w, "tokenizer.ggml.bos_token_id", -1); }
 static void eos_string(tg_gguf_writer *w) { tg_gguf_writer_set_str(w, "tokenizer.ggml.eos_token_id", "2"); }
@@ -183,6 +189,7 @@ static void test_malformed(void) {
     EXPECT_LOAD_FAILS(scalar_tokens, TG_ERR_TYPE, "tokenizer.ggml.tokens");
     EXPECT_LOAD_FAILS(no_tokens, TG_ERR_RANGE, "0 tokens");
     EXPECT_LOAD_FAILS(dup_tokens, TG_ERR_FORMAT, "tokens 3 and 5 have the same text 'a'");
+    EXPECT_LOAD_FAILS(huge_token, TG_ERR_RANGE, "token 5 is 69999 bytes long");
     EXPECT_LOAD_FAILS(bos_out_of_range, TG_ERR_RANGE, "bos_token_id = 6");
     EXPECT_LOAD_FAILS(bos_negative, TG_ERR_RANGE, "bos_token_id = -1");
     EXPECT_LOAD_FAILS(eos_string, TG_ERR_TYPE, "eos_token_id");
