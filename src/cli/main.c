@@ -15,6 +15,7 @@ typedef struct subcommand {
 static const subcommand commands[] = {
     {"info", tg_cli_info, "describe a GGUF model: architecture, sizes, tensors, tokenizer"},
     {"pull", tg_cli_pull, "download a model (hub org/repo[:QUANT] or URL) into the cache"},
+    {"tokenize", tg_cli_tokenize, "text to token ids with a model's tokenizer (as llama.cpp)"},
     {"version", NULL, "print the version"},
 };
 
