@@ -19,7 +19,7 @@
 /* Tokens every test vocabulary has; ids follow the order here. */
 static const char *const BASE[] = {
     "a",  "b",   "c",   "d",    "ab",  "bc", "abc", "aa", "cd",       "\xc4\xa0" /* "Ġ" = ' ' */,
-    "\xc4\xa0" "a" /* "Ġa" */, "abd", "\xc3", "<pad>", "<0x65>", "\xe2\x96\x81" /* ▁ */,
+    ("\xc4\xa0" "a") /* "Ġa" */, "abd", "\xc3", "<pad>", "<0x65>", "\xe2\x96\x81" /* ▁ */,
 };
 enum { A, B, C, D, AB, BC, ABC, AA, CD, SP, SPA, ABD, RAW_C3, PAD, HEX65, LOWBAR, N_BASE };
 
