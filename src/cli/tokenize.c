@@ -3,7 +3,8 @@
  * tokenizer (the ids llama.cpp's llama_tokenize gives for the same file).
  *
  * Reads only the GGUF metadata (works on vocabulary-only files; no weights
- * are touched).  Prints `{"tokens":[…]}` with --json, otherwise one line per
+ * are touched); -m takes whatever `tinglado info` takes (a path or a cached
+ * model name).  Prints `{"tokens":[…]}` with --json, otherwise one line per
  * token: its id and its piece, quoted and escaped so that spaces, control
  * bytes and partial UTF-8 characters are visible.  Exit codes: 0 ok, 1 the
  * input could not be read or tokenized, 2 the command line is wrong.
@@ -21,7 +22,8 @@ static void usage(FILE *f) {
           "\n"
           "Turn text into token ids with the tokenizer of a GGUF model.\n"
           "\n"
-          "  -m, --model PATH    the GGUF file (a vocabulary-only file is enough)\n"
+          "  -m, --model MODEL   a GGUF file (a vocabulary-only one is enough), or the\n"
+          "                      name of a model in the cache (see tinglado pull)\n"
           "  -p, --prompt TEXT   the text to tokenize\n"
           "  -f, --file FILE     read the text from FILE, byte for byte (\"-\" = stdin)\n"
           "      --no-bos        do not add the BOS/EOS tokens the vocabulary asks for\n"
@@ -140,7 +142,8 @@ int tg_cli_tokenize(int argc, char **argv) {
         return 2;
     }
     if (!model) {
-        fputs("tinglado tokenize: no model: give the GGUF file with -m PATH\n", stderr);
+        fputs("tinglado tokenize: no model: give it with -m MODEL (a GGUF path or a cached "
+              "model name)\n", stderr);
         return 2;
     }
     if (!prompt == !file) {
@@ -155,17 +158,17 @@ int tg_cli_tokenize(int argc, char **argv) {
         if (!text)
             return 1;
     }
-    tg_gguf *g = tg_gguf_open(model);
+    char path[4096];
+    tg_gguf *g = tg_cli_resolve_model(model, path, sizeof path) == TG_OK ? tg_gguf_open(path) : NULL;
     if (!g) {
         free(text);
-        return tg_cli_fail("cannot open the model (a GGUF file path; scripts/setup.sh fetches "
-                           "the default one)");
+        return tg_cli_fail("tokenize");
     }
     tg_vocab *v = tg_vocab_load(g);
     if (!v) {
         tg_gguf_close(g);
         free(text);
-        return tg_cli_fail("cannot load the tokenizer");
+        return tg_cli_fail("tokenize: loading the tokenizer");
     }
     tg_tokens toks = {0};
     tg_tokenize_opts o = {.add_special = !no_bos, .parse_special = special};
