@@ -344,6 +344,176 @@ size_t tg_detok_push(tg_detok *d, tg_token t, char *buf, size_t cap);
 /* Emits whatever is pending at the end of a stream (invalid tails as U+FFFD). */
 size_t tg_detok_flush(tg_detok *d, char *buf, size_t cap);
 
+/* ------------------------------------------------------------------ */
+/* Sampling                                                            */
+/* ------------------------------------------------------------------ */
+
+/* How the next token is picked from a row of logits.  The filters run in the
+ * order of llama.cpp's default chain, with its formulas:
+ *   allowed-token mask / logit hook → repetition, frequency and presence
+ *   penalties → top-k → top-p → min-p → temperature → a seeded draw.
+ * temperature <= 0 is greedy: the argmax after the mask and the penalties. */
+typedef struct tg_sampler_params {
+    float temperature;       /* 0.8; <= 0: greedy                                   */
+    int32_t top_k;           /* 40; <= 0: off                                       */
+    float top_p;             /* 0.95; >= 1: off                                     */
+    float min_p;             /* 0.05; 0: off; in [0, 1]                             */
+    float repeat_penalty;    /* 1.0 (off); > 0                                      */
+    int32_t repeat_last_n;   /* 64: tokens the penalties look back on; 0 off, -1 all */
+    float presence_penalty;  /* 0.0 (off)                                           */
+    float frequency_penalty; /* 0.0 (off)                                           */
+    uint64_t seed;           /* TG_SEED_RANDOM: draw one from the OS at new/reset   */
+    int32_t n_logprobs;      /* 0: how many best alternatives tg_sample_info lists  */
+} tg_sampler_params;
+
+#define TG_SEED_RANDOM UINT64_MAX
+
+typedef struct tg_logprob {
+    tg_token token;
+    float logprob;
+} tg_logprob;
+
+/* What a call to tg_sampler_sample reports.  Log-probabilities are the
+ * log-softmax of the raw logits the caller passed (before mask, penalties and
+ * temperature), as OpenAI's API reports them. */
+typedef struct tg_sample_info {
+    tg_token token;
+    float logprob;         /* of `token`                                        */
+    const tg_logprob *top; /* the n_top most likely tokens, best first; owned by
+                              the sampler, valid until its next call            */
+    int32_t n_top;         /* = params.n_logprobs (at most n_vocab)             */
+    int32_t n_candidates;  /* tokens the final draw chose among (1 if greedy)    */
+} tg_sample_info;
+
+typedef struct tg_sampler tg_sampler;
+
+/* llama.cpp's defaults (temp 0.8, top-k 40, top-p 0.95, min-p 0.05, no
+ * penalties over the last 64 tokens), a random seed and no logprobs. */
+tg_sampler_params tg_sampler_defaults(void);
+/* A sampler for a vocabulary of n_vocab tokens; everything the per-token path
+ * needs is allocated here.  NULL on failure (bad parameters name the field). */
+tg_sampler *tg_sampler_new(const tg_sampler_params *p, int32_t n_vocab);
+void tg_sampler_free(tg_sampler *s);
+/* Forgets the token history and restarts the random stream (a new random seed
+ * if the seed was TG_SEED_RANDOM, else the same seed again). */
+void tg_sampler_reset(tg_sampler *s);
+/* The seed in use (the drawn one for TG_SEED_RANDOM), to reproduce a run. */
+uint64_t tg_sampler_seed(const tg_sampler *s);
+/* Records a token for the penalties: call it for each prompt token and each
+ * token kept from tg_sampler_sample (sampling does not record by itself).
+ * TG_ERR_ARG for a token outside the vocabulary. */
+tg_status tg_sampler_accept(tg_sampler *s, tg_token t);
+/* Picks the next token from logits[n_vocab]; fills *info if not NULL.
+ * Returns -1 (with a message) when no token is left to pick: every token
+ * masked out, or every logit NaN or -inf. */
+tg_token tg_sampler_sample(tg_sampler *s, const float *logits, tg_sample_info *info);
+
+/* Constraints for a grammar or an API's logit_bias, applied before everything
+ * else.  The hook gets a scratch copy of the logits it may change (set a token
+ * to -INFINITY to forbid it); the mask is a caller-owned bitset of n_vocab bits
+ * (bit t of word t/32 set = token t allowed), read at every sample until
+ * replaced; NULL removes either.  set_hook fails only if it cannot allocate
+ * the scratch row. */
+typedef void (*tg_logit_hook)(void *user, float *logits, int32_t n_vocab);
+tg_status tg_sampler_set_hook(tg_sampler *s, tg_logit_hook fn, void *user);
+void tg_sampler_set_allowed(tg_sampler *s, const uint32_t *bits);
+
+/* Stop strings over a streamed text: text that might be the start of a stop
+ * string is held back until it is known not to be, so a stop string is never
+ * partly emitted.  Empty stop strings are ignored. */
+typedef struct tg_stop tg_stop;
+tg_stop *tg_stop_new(const char *const *stops, size_t n);
+void tg_stop_free(tg_stop *s);
+void tg_stop_reset(tg_stop *s);
+/* Adds len bytes of generated text.  *emit is the text now safe to show (a
+ * view into the object, valid until its next call); *stopped becomes true once
+ * a stop string has matched: emit then ends just before it, and the caller
+ * should end generation.  Where matches overlap, the one that ends first wins
+ * (then the one that starts first), so the result does not depend on how the
+ * text was cut into chunks.  Fails only on allocation failure. */
+tg_status tg_stop_feed(tg_stop *s, const char *text, size_t len, tg_str *emit, bool *stopped);
+/* At the end of a generation that did not stop: the held-back text. */
+tg_str tg_stop_flush(tg_stop *s);
+/* Index (into the list given to tg_stop_new) of the stop string that matched,
+ * or -1. */
+int32_t tg_stop_matched(const tg_stop *s);
+
+/* ------------------------------------------------------------------ */
+/* Chat templates                                                      */
+/* ------------------------------------------------------------------ */
+
+/* The conversation formats tinglado renders, byte for byte as llama.cpp's
+ * built-in templates of the same name do (llama_chat_apply_template). */
+typedef enum tg_chat_template {
+    TG_CHAT_GEMMA,             /* "gemma"             Gemma 1/2/3                  */
+    TG_CHAT_CHATML,            /* "chatml"            Qwen, SmolLM, Hermes …       */
+    TG_CHAT_LLAMA3,            /* "llama3"            Llama 3.x                    */
+    TG_CHAT_LLAMA2,            /* "llama2"            Llama 2, no system support   */
+    TG_CHAT_LLAMA2_SYS,        /* "llama2-sys"        with <<SYS>>                 */
+    TG_CHAT_LLAMA2_SYS_BOS,    /* "llama2-sys-bos"    <s> inside the history       */
+    TG_CHAT_LLAMA2_SYS_STRIP,  /* "llama2-sys-strip"  contents trimmed             */
+    TG_CHAT_MISTRAL_V1,        /* "mistral-v1"        Mistral 7B v0.1/v0.2, Mixtral */
+    TG_CHAT_MISTRAL_V3,        /* "mistral-v3"        Mistral 7B v0.3              */
+    TG_CHAT_MISTRAL_V3_TEKKEN, /* "mistral-v3-tekken" Mistral Nemo                 */
+    TG_CHAT_MISTRAL_V7,        /* "mistral-v7"        [SYSTEM_PROMPT] era          */
+    TG_CHAT_MISTRAL_V7_TEKKEN, /* "mistral-v7-tekken" Mistral Small 3.x            */
+    TG_CHAT_COUNT_
+} tg_chat_template;
+
+/* One message.  role is "system", "user", "assistant" or "tool". */
+typedef struct tg_chat_msg {
+    const char *role;
+    const char *content;
+} tg_chat_msg;
+
+/* The --chat-template name of a template ("?" if out of range). */
+const char *tg_chat_template_name(tg_chat_template t);
+/* All names, comma-separated, for help texts and error messages. */
+const char *tg_chat_template_names(void);
+/* A template by name; TG_ERR_NOT_FOUND (listing the names) if unknown. */
+tg_status tg_chat_template_from_name(const char *name, tg_chat_template *out);
+/* Picks the template from a GGUF's tokenizer.chat_template Jinja text by the
+ * markers llama.cpp's detector looks for; when there is no template text
+ * (jinja.ptr NULL or empty), from the architecture and the pre-tokenizer name
+ * (tokenizer.ggml.pre; may be empty).  TG_ERR_UNSUPPORTED, naming the
+ * --chat-template flag and the names, when neither settles it. */
+tg_status tg_chat_template_detect(tg_str jinja, tg_str arch, tg_str tokenizer_pre,
+                                  tg_chat_template *out);
+/* The same, reading the three keys from a GGUF file. */
+tg_status tg_chat_template_detect_gguf(const tg_gguf *g, tg_chat_template *out);
+/* Renders n messages into the prompt text; with add_generation_prompt it ends
+ * with the opening of the assistant's turn (where the template has one).
+ * *out is a NUL-terminated string to release with free().  TG_ERR_ARG for a
+ * NULL field or a role other than the four above. */
+tg_status tg_chat_render(tg_chat_template t, const tg_chat_msg *msgs, size_t n,
+                         bool add_generation_prompt, char **out);
+/* NULL-terminated list of strings that end an assistant turn when they show
+ * up in the generated text (besides the model's end-of-generation tokens). */
+const char *const *tg_chat_stop_strings(tg_chat_template t);
+
+
+/* ------------------------------------------------------------------ */
+/* Statistics: every figure tinglado reports comes with an interval   */
+/* and the number of observations behind it                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct tg_estimate {
+    double value;  /* point estimate         */
+    double lo, hi; /* 95% interval           */
+    size_t n;      /* observations behind it */
+} tg_estimate;
+
+/* Mean with a normal-approximation 95% interval (mean ± 1.96·sd/√n);
+ * lo = hi = value when n < 2. */
+tg_estimate tg_stats_mean(const double *x, size_t n);
+/* Median (average of the two middle values for even n); x is not changed. */
+double tg_stats_median(const double *x, size_t n);
+/* Median with a 95% percentile-bootstrap interval from `resamples`
+ * resamples drawn with a seeded generator (same seed, same interval). */
+tg_estimate tg_stats_median_boot(const double *x, size_t n, int resamples, uint64_t seed);
+/* Wilson score 95% interval of a proportion k/n. */
+tg_estimate tg_stats_wilson(size_t k, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
