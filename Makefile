@@ -50,8 +50,10 @@ $(patsubst %.c,$(1)/%.o,$(2))
 endef
 
 .PHONY: all test check demo setup fuzz clean bench help
-# Keep intermediate objects (the fuzz and test link rules chain through them).
-.SECONDARY:
+# Keep intermediate objects (the fuzz and test link rules chain through
+# them).  .PRECIOUS, not .SECONDARY: the latter would let an up-to-date
+# archive hide a missing object of a newly added source file.
+.PRECIOUS: %.o
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/rel/tinglado

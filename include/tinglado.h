@@ -344,6 +344,77 @@ size_t tg_detok_push(tg_detok *d, tg_token t, char *buf, size_t cap);
 /* Emits whatever is pending at the end of a stream (invalid tails as U+FFFD). */
 size_t tg_detok_flush(tg_detok *d, char *buf, size_t cap);
 
+
+/* ------------------------------------------------------------------ */
+/* Models and inference contexts                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct tg_model tg_model;
+typedef struct tg_ctx tg_ctx;
+
+/* Loads a GGUF model: maps the file, loads its tokenizer, binds and checks
+ * every weight (nothing is copied).  NULL on failure with a message naming
+ * the file and the problem (unsupported architecture, missing tensor, wrong
+ * shape or type …). */
+tg_model *tg_model_load(const char *path);
+void tg_model_free(tg_model *m);
+
+const tg_vocab *tg_model_vocab(const tg_model *m);
+const tg_gguf *tg_model_gguf(const tg_model *m);
+const char *tg_model_arch(const tg_model *m); /* general.architecture */
+int32_t tg_model_n_vocab(const tg_model *m);
+int32_t tg_model_n_embd(const tg_model *m);
+int32_t tg_model_n_layer(const tg_model *m);
+int32_t tg_model_n_ctx_train(const tg_model *m);
+int32_t tg_model_n_expert(const tg_model *m);      /* 0 for dense models */
+/* Bytes of weights read per decoded token (for roofline estimates). */
+uint64_t tg_model_weight_bytes(const tg_model *m);
+
+typedef struct tg_ctx_params {
+    int32_t n_ctx;     /* positions per sequence (0: min(4096, trained))   */
+    int32_t n_seq;     /* independent sequences sharing the context (1)   */
+    int32_t n_ubatch;  /* tokens per forward micro-batch (512)             */
+    int32_t n_outputs; /* most rows of logits one decode may return (n_seq) */
+    int n_threads;     /* 0: all online CPUs                               */
+    tg_type kv_type;   /* KV cache precision: TG_TYPE_F16 (default, as
+                          llama.cpp) or TG_TYPE_F32                        */
+} tg_ctx_params;
+
+tg_ctx_params tg_ctx_default_params(void);
+tg_ctx *tg_ctx_new(const tg_model *m, const tg_ctx_params *p);
+void tg_ctx_free(tg_ctx *c);
+int32_t tg_ctx_n_ctx(const tg_ctx *c);
+
+/* A batch of tokens to evaluate.  Token i goes to sequence seq[i] (all 0 if
+ * seq is NULL) at position pos[i] (if pos is NULL: each sequence's next
+ * positions).  output[i] != 0 asks for its logits (if output is NULL: only
+ * the batch's last token).  Within a sequence, positions must continue from
+ * what the cache holds (earlier positions may be re-evaluated after
+ * tg_ctx_seq_rm). */
+typedef struct tg_batch {
+    int32_t n;
+    const tg_token *token;
+    const int32_t *pos;
+    const int32_t *seq;
+    const int8_t *output;
+} tg_batch;
+
+/* Runs the model over the batch (split into micro-batches as needed).  On
+ * failure nothing of the batch is kept. */
+tg_status tg_ctx_decode(tg_ctx *c, const tg_batch *b);
+/* Logits of the i-th token that asked for output in the last decode, in
+ * batch order; NULL if out of range. */
+const float *tg_ctx_logits(const tg_ctx *c, int32_t i);
+int32_t tg_ctx_n_outputs(const tg_ctx *c);
+/* Number of positions a sequence holds (its next position). */
+int32_t tg_ctx_seq_len(const tg_ctx *c, int32_t seq);
+/* Forgets positions [p0, end) of a sequence (p0 = 0 clears it). */
+void tg_ctx_seq_truncate(tg_ctx *c, int32_t seq, int32_t p0);
+/* Mixture-of-experts routing statistics: counts[layer * n_expert + e] =
+ * how many tokens were routed to expert e in that layer since the context
+ * was created (NULL for dense models). */
+const uint64_t *tg_ctx_moe_counts(const tg_ctx *c);
+
 /* ------------------------------------------------------------------ */
 /* Sampling                                                            */
 /* ------------------------------------------------------------------ */

@@ -13,9 +13,13 @@ typedef struct subcommand {
 } subcommand;
 
 static const subcommand commands[] = {
+    {"run", tg_cli_run, "answer one prompt with a model, streaming the reply"},
+    {"chat", tg_cli_chat, "talk with a model, multi-turn"},
     {"info", tg_cli_info, "describe a GGUF model: architecture, sizes, tensors, tokenizer"},
     {"pull", tg_cli_pull, "download a model (hub org/repo[:QUANT] or URL) into the cache"},
     {"tokenize", tg_cli_tokenize, "text to token ids with a model's tokenizer (as llama.cpp)"},
+    {"logits", tg_cli_logits, "teacher-forced next-token log-probabilities of a text"},
+    {"perplexity", tg_cli_perplexity, "perplexity of a text, with a 95% interval"},
     {"version", NULL, "print the version"},
 };
 

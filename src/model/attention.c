@@ -1,0 +1,99 @@
+/*
+ * attention.c — causal grouped-query attention of a micro-batch against the
+ * f16 KV cache, with sliding windows for the layers that have one.
+ *
+ * For each (token, head): query head h reads KV head h / (n_head/n_head_kv);
+ * scores s_c = K_c·q over the visible cells c (positions ≤ the token's, and
+ * within the window on sliding-window layers), times kq_scale; softmax;
+ * out = Σ_c p_c V_c.  Arithmetic as llama.cpp's default CPU path (no flash
+ * attention): with the default f16 cache, q is rounded to f16 for K·q and the
+ * probabilities to f16 for the V product; dot products accumulate in double.
+ *
+ * Memory: scores for one (token, head) at a time, in per-thread scratch —
+ * never the full (tokens × heads × context) matrix.
+ */
+#include "model/model.h"
+#include "tensor/fp16.h"
+#include "tensor/ops.h"
+
+typedef struct att_job {
+    tg_ctx *c;
+    int il;
+    const tg__ubatch *ub;
+} att_job;
+
+/* Element d of row r of a cache of either type, as float. */
+static inline float kv_at(const void *base, bool f16, size_t idx) {
+    return f16 ? tg__fp16_to_f32(((const uint16_t *)base)[idx]) : ((const float *)base)[idx];
+}
+
+static void att_worker(void *arg, int ith, int nth) {
+    att_job *j = arg;
+    tg_ctx *c = j->c;
+    const tg__hparams *hp = &c->model->hp;
+    const tg__layer *ly = &c->model->layers[j->il];
+    const int hd = hp->head_dim_k, hdv = hp->head_dim_v;
+    const int group = hp->n_head / hp->n_head_kv;
+    const size_t k_row = c->kv.k_row, v_row = c->kv.v_row;
+    /* With an f16 cache, llama.cpp converts the other operand of each
+     * product to f16 too (q for K·q, the probabilities for V·p); with an f32
+     * cache nothing is rounded. */
+    const bool f16 = c->kv.type == TG_TYPE_F16;
+
+    float *scores = c->att_scratch + (size_t)ith * c->att_scratch_stride;
+    float *qr = scores + c->kv.n_ctx; /* hd values of q, rounded like the cache */
+    /* hdv doubles after them; the offset is rounded up to an even number of
+     * floats (and the stride is even), so they are 8-byte aligned */
+    size_t acc_off = (size_t)c->kv.n_ctx + (size_t)hd;
+    acc_off += acc_off & 1;
+    double *acc = (double *)(scores + acc_off);
+
+    long t0, t1;
+    tg_pool_split((long)j->ub->n * hp->n_head, ith, nth, &t0, &t1);
+    for (long t = t0; t < t1; t++) {
+        const int32_t i = (int32_t)(t / hp->n_head);
+        const int h = (int)(t % hp->n_head), kvh = h / group;
+        const int32_t p = j->ub->pos[i];
+        int32_t c0 = 0;
+        if (ly->is_swa && hp->n_swa > 0 && p - hp->n_swa + 1 > 0)
+            c0 = p - hp->n_swa + 1;
+        const size_t base = ((size_t)j->il * (size_t)c->kv.n_seq + (size_t)j->ub->seq[i]) * (size_t)c->kv.n_ctx;
+        const size_t k0 = base * k_row + (size_t)kvh * hd, v0 = base * v_row + (size_t)kvh * hdv;
+
+        const float *q = c->q + (size_t)i * hp->n_head * hd + (size_t)h * hd;
+        for (int d = 0; d < hd; d++)
+            qr[d] = f16 ? tg__fp16_to_f32(tg__fp32_to_fp16(q[d])) : q[d];
+
+        const int32_t n_vis = p - c0 + 1;
+        for (int32_t cc = 0; cc < n_vis; cc++) {
+            const size_t kr = k0 + (size_t)(c0 + cc) * k_row;
+            double s = 0.0;
+            for (int d = 0; d < hd; d++)
+                s += (double)(kv_at(c->kv.k, f16, kr + (size_t)d) * qr[d]);
+            scores[cc] = (float)s * hp->kq_scale;
+        }
+        tg__softmax(scores, n_vis);
+
+        for (int d = 0; d < hdv; d++)
+            acc[d] = 0.0;
+        for (int32_t cc = 0; cc < n_vis; cc++) {
+            const float pw = f16 ? tg__fp16_to_f32(tg__fp32_to_fp16(scores[cc])) : scores[cc];
+            if (pw == 0.0f)
+                continue;
+            const size_t vr = v0 + (size_t)(c0 + cc) * v_row;
+            for (int d = 0; d < hdv; d++)
+                acc[d] += (double)(kv_at(c->kv.v, f16, vr + (size_t)d) * pw);
+        }
+        float *out = c->att + (size_t)i * hp->n_head * hdv + (size_t)h * hdv;
+        for (int d = 0; d < hdv; d++)
+            out[d] = (float)acc[d];
+    }
+}
+
+void tg__attention(tg_ctx *c, int il, const tg__ubatch *ub) {
+    att_job j = {c, il, ub};
+    if ((long)ub->n * c->model->hp.n_head == 1)
+        att_worker(&j, 0, 1);
+    else
+        tg_pool_run(c->pool, att_worker, &j);
+}

@@ -1,0 +1,106 @@
+/*
+ * moe.c — the mixture-of-experts feed-forward block (Mixtral style).
+ *
+ * Per token: router logits = W_router·h over n_expert; softmax over all
+ * experts; the top-k by probability (k = expert_used_count); their
+ * probabilities renormalised to sum to 1 (the sum clamped below at the
+ * smallest normal f16, as llama.cpp does) and scaled by
+ * expert_weights_scale when that is neither 0 nor 1.  Then
+ * out = Σ_slots w · down_e(silu(gate_e·h) ⊙ up_e·h), summed in slot order.
+ *
+ * Tokens are grouped by expert so each expert's matrices are read once per
+ * micro-batch, however many tokens chose it.  Routing counts per layer and
+ * expert are kept for `--moe-stats`.
+ */
+#include "model/model.h"
+#include "tensor/ops.h"
+
+#include <string.h>
+
+/* Indices of the k largest of p[0..n) in decreasing order (ties: lower
+ * index first). */
+static void top_k(const float *p, int n, int k, int32_t *out) {
+    for (int s = 0; s < k; s++) {
+        int best = -1;
+        for (int e = 0; e < n; e++) {
+            bool taken = false;
+            for (int t = 0; t < s; t++)
+                if (out[t] == e)
+                    taken = true;
+            if (!taken && (best < 0 || p[e] > p[best]))
+                best = e;
+        }
+        out[s] = best;
+    }
+}
+
+void tg__moe_ffn(tg_ctx *c, int il, int32_t n) {
+    const tg__hparams *hp = &c->model->hp;
+    const tg__layer *ly = &c->model->layers[il];
+    const int64_t E = hp->n_embd, FF = hp->n_ff;
+    const int NE = hp->n_expert, K = hp->n_expert_used;
+
+    /* routing */
+    tg__matmul_f32(c->pool, &ly->ffn_router, 0, c->xb, n, c->router, c->act);
+    for (int32_t r = 0; r < n; r++) {
+        float *prob = c->router + (size_t)r * NE;
+        tg__softmax(prob, NE);
+        int32_t *sel = c->sel + (size_t)r * K;
+        float *w = c->sel_w + (size_t)r * K;
+        top_k(prob, NE, K, sel);
+        double sum = 0.0;
+        for (int s = 0; s < K; s++) {
+            w[s] = prob[sel[s]];
+            sum += (double)w[s];
+        }
+        float fsum = (float)sum;
+        if (fsum < 6.103515625e-5f)
+            fsum = 6.103515625e-5f;
+        for (int s = 0; s < K; s++) {
+            w[s] = w[s] / fsum;
+            if (hp->expert_weights_scale != 0.0f && hp->expert_weights_scale != 1.0f)
+                w[s] *= hp->expert_weights_scale;
+            c->moe_counts[(size_t)il * NE + sel[s]]++;
+        }
+    }
+
+    /* each expert over the tokens that chose it */
+    for (int e = 0; e < NE; e++) {
+        int32_t m = 0;
+        for (int32_t r = 0; r < n; r++)
+            for (int s = 0; s < K; s++)
+                if (c->sel[(size_t)r * K + s] == e) {
+                    c->rows[m] = r * K + s; /* (row, slot) */
+                    memcpy(c->gx + (size_t)m * E, c->xb + (size_t)r * E, (size_t)E * sizeof(float));
+                    m++;
+                }
+        if (m == 0)
+            continue;
+        tg__matmul_prepare(c->pool, ly->gate_exps.type, c->gx, E, E, m, c->act);
+        tg__matmul(c->pool, &ly->gate_exps, e, c->act, m, c->hb, FF);
+        if (tg_type_get(ly->up_exps.type)->vec_dot_type != tg_type_get(ly->gate_exps.type)->vec_dot_type)
+            tg__matmul_prepare(c->pool, ly->up_exps.type, c->gx, E, E, m, c->act);
+        tg__matmul(c->pool, &ly->up_exps, e, c->act, m, c->hb2, FF);
+        tg__swiglu(c->hb, c->hb, c->hb2, (int64_t)m * FF);
+        /* down projection for all m rows (into gx, whose inputs are no
+         * longer needed), then each row to its (row, slot) place */
+        tg__matmul_f32(c->pool, &ly->down_exps, e, c->hb, m, c->gx, c->act);
+        for (int32_t i = 0; i < m; i++)
+            memcpy(c->moe_out + (size_t)c->rows[i] * E, c->gx + (size_t)i * E, (size_t)E * sizeof(float));
+    }
+
+    /* weighted sum in slot order */
+    for (int32_t r = 0; r < n; r++) {
+        float *y = c->xb2 + (size_t)r * E;
+        for (int s = 0; s < K; s++) {
+            const float w = c->sel_w[(size_t)r * K + s];
+            const float *o = c->moe_out + ((size_t)r * K + s) * E;
+            if (s == 0)
+                for (int64_t i = 0; i < E; i++)
+                    y[i] = o[i] * w;
+            else
+                for (int64_t i = 0; i < E; i++)
+                    y[i] = y[i] + o[i] * w;
+        }
+    }
+}

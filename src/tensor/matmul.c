@@ -1,0 +1,138 @@
+/*
+ * matmul.c — y = W·x over a batch of rows, threaded over output rows.
+ *
+ * Scalar: every output is the type's reference vec_dot.  This file is the
+ * kernel boundary the SIMD work plugs into: the per-type dot products come
+ * from the traits table, so faster variants replace them there, and tiled
+ * matrix-matrix kernels replace tg__matmul's inner loops.
+ */
+#include "tensor/matmul.h"
+#include "tensor/blocks.h"
+#include "tensor/fp16.h"
+#include "tensor/tensor.h"
+#include "base/base.h"
+
+#include <math.h>
+#include <string.h>
+
+size_t tg__matmul_act_bytes(tg_type type, int64_t n_in, int64_t n_rows) {
+    const tg_type_traits *tr = tg_type_get((uint32_t)type);
+    if (!tr)
+        return 0;
+    return tg_type_row_size(tr->vec_dot_type, n_in) * (size_t)n_rows;
+}
+
+/* Q8_0 as llama.cpp's x86/ARM SIMD code computes it: d = amax/127 stored as
+ * f16, values scaled by 127/amax (not 1/d) and rounded half to even. */
+static void quantize_q8_0_act(const float *x, void *dst, int64_t n) {
+    tg_block_q8_0 *y = dst;
+    for (int64_t b = 0; b < n / TG_QK8_0; b++, x += TG_QK8_0) {
+        float amax = 0.0f;
+        for (int j = 0; j < TG_QK8_0; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[b].d = tg__fp32_to_fp16(d);
+        for (int j = 0; j < TG_QK8_0; j++)
+            y[b].qs[j] = (int8_t)nearbyintf(x[j] * id);
+    }
+}
+
+static void quantize_q8_1_act(const float *x, void *dst, int64_t n) {
+    tg_block_q8_1 *y = dst;
+    for (int64_t b = 0; b < n / TG_QK8_1; b++, x += TG_QK8_1) {
+        float amax = 0.0f;
+        for (int j = 0; j < TG_QK8_1; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < TG_QK8_1; j++) {
+            const int q = (int)nearbyintf(x[j] * id);
+            y[b].qs[j] = (int8_t)q;
+            sum += q;
+        }
+        y[b].d = tg__fp32_to_fp16(d);
+        y[b].s = tg__fp32_to_fp16(d * (float)sum);
+    }
+}
+
+void tg__quantize_act_row(tg_type act_type, const float *x, void *dst, int64_t n) {
+    switch (act_type) {
+    case TG_TYPE_F32: memcpy(dst, x, (size_t)n * sizeof(float)); break;
+    case TG_TYPE_Q8_0: quantize_q8_0_act(x, dst, n); break;
+    case TG_TYPE_Q8_1: quantize_q8_1_act(x, dst, n); break;
+    default: tg_type_get((uint32_t)act_type)->from_float(x, dst, n); break;
+    }
+}
+
+typedef struct prepare_job {
+    tg_type act_type;
+    const float *x;
+    int64_t n_in, x_stride, n_rows;
+    uint8_t *act;
+    size_t act_row;
+} prepare_job;
+
+static void prepare_worker(void *arg, int ith, int nth) {
+    prepare_job *j = arg;
+    long r0, r1;
+    tg_pool_split((long)j->n_rows, ith, nth, &r0, &r1);
+    for (long r = r0; r < r1; r++)
+        tg__quantize_act_row(j->act_type, j->x + r * j->x_stride, j->act + (size_t)r * j->act_row, j->n_in);
+}
+
+void tg__matmul_prepare(tg_pool *pool, tg_type type, const float *x, int64_t n_in, int64_t x_stride,
+                        int64_t n_rows, void *act) {
+    const tg_type_traits *tr = tg_type_get((uint32_t)type);
+    prepare_job j = {tr->vec_dot_type, x, n_in, x_stride, n_rows, act, tg_type_row_size(tr->vec_dot_type, n_in)};
+    if (n_rows == 1)
+        prepare_worker(&j, 0, 1);
+    else
+        tg_pool_run(pool, prepare_worker, &j);
+}
+
+typedef struct matmul_job {
+    const tg__mat *w;
+    const uint8_t *wdata;
+    tg_vec_dot_fn dot;
+    const uint8_t *act;
+    size_t act_row;
+    int64_t n_rows;
+    float *y;
+    int64_t y_stride;
+} matmul_job;
+
+static void matmul_worker(void *arg, int ith, int nth) {
+    matmul_job *j = arg;
+    long o0, o1;
+    tg_pool_split((long)j->w->n_out, ith, nth, &o0, &o1);
+    const int64_t n_in = j->w->n_in;
+    for (long o = o0; o < o1; o++) {
+        const uint8_t *row = j->wdata + (size_t)o * j->w->row_bytes;
+        for (int64_t r = 0; r < j->n_rows; r++)
+            j->y[r * j->y_stride + o] = j->dot(n_in, row, j->act + (size_t)r * j->act_row);
+    }
+}
+
+void tg__matmul(tg_pool *pool, const tg__mat *w, int64_t mat, const void *act, int64_t n_rows, float *y,
+                int64_t y_stride) {
+    const tg_type_traits *tr = tg_type_get((uint32_t)w->type);
+    matmul_job j = {
+        .w = w,
+        .wdata = w->data + (size_t)mat * (size_t)w->n_out * w->row_bytes,
+        .dot = tr->vec_dot,
+        .act = act,
+        .act_row = tg_type_row_size(tr->vec_dot_type, w->n_in),
+        .n_rows = n_rows,
+        .y = y,
+        .y_stride = y_stride,
+    };
+    tg_pool_run(pool, matmul_worker, &j);
+}
+
+void tg__matmul_f32(tg_pool *pool, const tg__mat *w, int64_t mat, const float *x, int64_t n_rows,
+                    float *y, void *act) {
+    tg__matmul_prepare(pool, w->type, x, w->n_in, w->n_in, n_rows, act);
+    tg__matmul(pool, w, mat, act, n_rows, y, w->n_out);
+}
