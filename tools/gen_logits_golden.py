@@ -125,6 +125,37 @@ def self_spread(llm1, toks, batch_logits):
     return kl, dl, agree
 
 
+def moe_stats(model, docs):
+    """Expert usage as llama.cpp routes the golden documents: per layer, how
+    often each expert is among the top-k, and how far the k-th router logit is
+    from the (k+1)-th (a small gap = a choice that float noise could flip).
+    Empty for dense models."""
+    usage, gaps = {}, []
+    for _, toks in docs:
+        d, _ = llama_ref.dump_tensors(model, toks, r"ffn_moe_(topk|logits)-\d+")
+        if not d:
+            return {}
+        for name, arr in d.items():
+            layer = int(name.split("-")[1].split("#")[0])
+            if name.startswith("ffn_moe_topk"):
+                cnt = np.bincount(arr.reshape(len(toks), -1).ravel(), minlength=0)
+                u = usage.setdefault(layer, np.zeros(0, dtype=np.int64))
+                if len(cnt) > len(u):
+                    u = np.pad(u, (0, len(cnt) - len(u)))
+                u[:len(cnt)] += cnt
+                usage[layer] = u
+                k_used = arr.reshape(len(toks), -1).shape[1]
+            elif "#" not in name:
+                srt = np.sort(arr.reshape(len(toks), -1), axis=1)[:, ::-1]
+                gaps.append(srt[:, 1] - srt[:, 2])
+    g = np.concatenate(gaps) if gaps else np.zeros(1)
+    return dict(experts_used_per_token=int(k_used),
+                usage_per_layer={str(k): [int(x) for x in v] for k, v in sorted(usage.items())},
+                router_gap_k_to_k1_median=float(np.median(g)),
+                router_gap_below_0_01=float(np.mean(g < 0.01)),
+                router_gap_below_0_1=float(np.mean(g < 0.1)))
+
+
 def generate(a):
     model = a.model
     llm = llama_ref.load(model, n_ctx=a.max_tokens, n_threads=a.threads)
@@ -178,6 +209,9 @@ def generate(a):
                      abs_dlogit_max=float(np.max(st["dl_self"])),
                      abs_dlogit_mean_of_row_max=float(np.mean(st["dl_self"])),
                      top1_agreement_pct=100.0 * float(np.mean(st["agree_self"])) if st["agree_self"] else 100.0))
+        moe = moe_stats(model, docs)
+        if moe:
+            s["moe"] = moe
         print(json.dumps(s, indent=1))
         p = Path(a.stats)
         allst = json.loads(p.read_text()) if p.exists() else {}

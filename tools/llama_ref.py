@@ -225,6 +225,122 @@ def config_summary(llm):
 
 
 # ---------------------------------------------------------------------------
+# intermediate tensors (for finding where a forward pass diverges)
+# ---------------------------------------------------------------------------
+_GGML_F32, _GGML_F16, _GGML_I32 = 0, 1, 26
+
+
+def _ggml_lib():
+    import llama_cpp
+
+    libdir = os.path.join(os.path.dirname(llama_cpp.__file__), "lib")
+    for name in ("libggml-base.so", "libggml-base.dylib"):
+        p = os.path.join(libdir, name)
+        if os.path.exists(p):
+            lib = ctypes.CDLL(p)
+            break
+    else:
+        raise RuntimeError(f"libggml-base not found in {libdir}")
+    lib.ggml_get_name.restype = ctypes.c_char_p
+    lib.ggml_get_name.argtypes = [ctypes.c_void_p]
+    lib.ggml_is_contiguous.restype = ctypes.c_bool
+    lib.ggml_is_contiguous.argtypes = [ctypes.c_void_p]
+    lib.ggml_nbytes.restype = ctypes.c_size_t
+    lib.ggml_nbytes.argtypes = [ctypes.c_void_p]
+    lib.ggml_backend_tensor_get.restype = None
+    lib.ggml_backend_tensor_get.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
+    return lib
+
+
+def dump_tensors(model_path, tokens, pattern, n_threads=DEFAULT_THREADS, n_ctx=None, n_ubatch=None):
+    """Run one teacher-forced decode of `tokens` in llama.cpp and capture the
+    graph's intermediate tensors whose names fully match the regex `pattern`
+    (llama.cpp names them "<what>-<layer>": attn_norm-0, Qcur-0, Kcur-0,
+    Vcur-0, kqv_out-0, attn_out-0, ffn_inp-0, ffn_norm-0, ffn_out-0, l_out-0,
+    ffn_moe_logits-0, ffn_moe_probs-0, ffn_moe_topk-0, ffn_moe_weights-0,
+    result_norm, result_output, ...).  Returns (dict name -> numpy array in
+    ggml order reversed, i.e. [.., ne1, ne0], logits [n, n_vocab]).  Only
+    F32/F16/I32 tensors are captured (views are read through their strides);
+    a name set on several nodes gets "#1", "#2", ... in graph order.  Use one
+    ubatch (the default) so each tensor covers all tokens.  With the callback
+    set llama.cpp computes the same logits bit for bit (checked on the
+    synthetic models)."""
+    import re
+
+    import llama_cpp
+
+    _quiet_logs()
+    lib = _ggml_lib()
+    rx = re.compile(pattern)
+    got = {}
+
+    @llama_cpp.ggml_backend_sched_eval_callback
+    def cb(t, ask, user_data):  # noqa: ARG001
+        name = lib.ggml_get_name(t).decode("utf-8", "replace")
+        if ask:
+            return bool(rx.fullmatch(name))
+        typ = ctypes.c_int.from_address(t).value
+        ne = list((ctypes.c_int64 * 4).from_address(t + 16))
+        if typ not in (_GGML_F32, _GGML_F16, _GGML_I32):
+            return True
+        dt = {_GGML_F32: np.float32, _GGML_F16: np.float16, _GGML_I32: np.int32}[typ]
+        nb = list((ctypes.c_size_t * 4).from_address(t + 48))
+        span = lib.ggml_nbytes(t)  # for a view: the bytes from the first to the last element
+        raw = np.empty(span, dtype=np.uint8)
+        lib.ggml_backend_tensor_get(t, raw.ctypes.data, 0, span)
+        full = np.lib.stride_tricks.as_strided(raw.view(dt) if span % np.dtype(dt).itemsize == 0 else
+                                               np.frombuffer(raw.tobytes() + bytes(8), dtype=dt),
+                                               shape=ne[::-1], strides=nb[::-1])
+        arr = np.ascontiguousarray(full)
+        arr = arr.squeeze(axis=tuple(i for i in range(2) if ne[3 - i] == 1) or None)
+        # the same name can be set on several nodes (Kcur-0 before and after
+        # RoPE): later ones get "#1", "#2", ... in graph order
+        k, i = name, 0
+        while k in got:
+            i += 1
+            k = f"{name}#{i}"
+        got[k] = arr
+        return True
+
+    n = len(tokens)
+    n_ctx = n_ctx or max(n, 8)
+    mparams = llama_cpp.llama_model_default_params()
+    model = llama_cpp.llama_model_load_from_file(str(model_path).encode(), mparams)
+    if not model:
+        raise RuntimeError(f"cannot load {model_path}")
+    cparams = llama_cpp.llama_context_default_params()
+    cparams.n_ctx = n_ctx
+    cparams.n_batch = n_ctx
+    cparams.n_ubatch = n_ubatch or n_ctx
+    cparams.n_threads = n_threads
+    cparams.n_threads_batch = n_threads
+    cparams.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+    cparams.cb_eval = cb
+    cparams.cb_eval_user_data = None
+    ctx = llama_cpp.llama_init_from_model(model, cparams)
+    try:
+        batch = llama_cpp.llama_batch_init(n, 0, 1)
+        try:
+            for i, tok in enumerate(tokens):
+                batch.token[i] = int(tok)
+                batch.pos[i] = i
+                batch.n_seq_id[i] = 1
+                batch.seq_id[i][0] = 0
+                batch.logits[i] = 1
+            batch.n_tokens = n
+            if llama_cpp.llama_decode(ctx, batch) != 0:
+                raise RuntimeError("llama_decode failed")
+            nv = llama_cpp.llama_vocab_n_tokens(llama_cpp.llama_model_get_vocab(model))
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits(ctx), shape=(n * nv,)).reshape(n, nv).copy()
+        finally:
+            llama_cpp.llama_batch_free(batch)
+    finally:
+        llama_cpp.llama_free(ctx)
+        llama_cpp.llama_model_free(model)
+    return got, logits
+
+
+# ---------------------------------------------------------------------------
 # fake-tinglado: the tinglado CLI's parity interface, answered by llama.cpp
 # ---------------------------------------------------------------------------
 def _fake_main(argv):
