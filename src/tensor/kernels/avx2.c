@@ -1,0 +1,619 @@
+/*
+ * avx2.c — AVX2 + FMA + F16C kernels: dot products of every weight type the
+ * models use against its activation type, register-tiled matrix blocks
+ * (mm), the activation quantizers and f16 row conversion.
+ *
+ * Compiled with -mavx2 -mfma -mf16c -mbmi2 (Makefile KERNEL_FLAGS_avx2);
+ * dispatch.c calls into this file only when the CPU has all of them.
+ * Nothing else may include code compiled with these flags.
+ *
+ * Integer parts are exact (see kernels.h for the contract and what differs
+ * in float).  The shape that all quantized kernels share:
+ *   - a weight block's quants are widened to one byte per element, element
+ *     j in byte j of a 256-bit vector (32 elements);
+ *   - products with the int8 activations go through vpmaddubsw (u8 x s8
+ *     pairs -> int16, saturating, so one operand must be small or
+ *     non-negative: a weight in [0, 63], or |w| with the sign moved onto the
+ *     activation, which is why activation quants must avoid -128) and
+ *     vpmaddwd (pairs -> int32, times 1 or a sub-block scale); int32 lane k
+ *     thus holds elements 4k..4k+3 of each 32;
+ *   - per block (32) or super-block (256) the int32 lanes are converted to
+ *     float and FMA'd with the block's scale into 8 float lanes, summed once
+ *     at the end (hsum8).
+ * mm tiles run exactly the same per-pair operation sequence as vec_dot,
+ * so their outputs are bit-identical to it.
+ */
+#include "tensor/blocks.h"
+#include "tensor/kernels/kernels.h"
+#include "tensor/tensor.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* ---- helpers ----------------------------------------------------------- */
+
+INLINE float f16_at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+INLINE float f32_at(const uint8_t *p) {
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
+
+INLINE __m256i load256(const void *p) {
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+/* The sum of 8 float lanes, in one fixed order: halves, then pairs. */
+INLINE float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+INLINE float hsum4(__m128 s) {
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* 16 packed bytes -> 32 nibbles: low nibbles are elements 0..15, high
+ * nibbles elements 16..31 (the Q4_0/Q4_1/Q5_x layout). */
+INLINE __m256i nibbles32(const uint8_t *qs) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+}
+
+/* The 32 bits of qh (little-endian) as bytes: 0xff where bit j is set. */
+INLINE __m256i bits32(const uint8_t *qh) {
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    /* Byte j takes byte j/8 of the bits (in-lane shuffle of a broadcast),
+     * then tests its own bit j%8. */
+    const __m256i spread = _mm256_shuffle_epi8(
+        _mm256_set1_epi32((int)bits),
+        _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3,
+                         3, 3, 3, 3, 3, 3));
+    const __m256i sel = _mm256_set1_epi64x(0x8040201008040201ll);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, sel), sel);
+}
+
+/* int32 lane k = sum of w[i] * a[i] over i in 4k..4k+3, for signed w (any
+ * int8; aw = |w|) and a in [-127, 127]: |w| * (a with w's sign). */
+INLINE __m256i dot_s8(__m256i w, __m256i aw, __m256i a) {
+    const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(a, w));
+    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+/* The same for unsigned u (at most 127 here, so no int16 saturation). */
+INLINE __m256i dot_u8(__m256i u, __m256i a) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), _mm256_set1_epi16(1));
+}
+
+/* ---- Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (32-element blocks) -------------------- */
+
+enum { L_Q4_0, L_Q4_1, L_Q5_0, L_Q5_1, L_Q8_0 };
+
+INLINE size_t legacy_bytes(int kind) {
+    switch (kind) {
+    case L_Q4_0: return sizeof(tg_block_q4_0);
+    case L_Q4_1: return sizeof(tg_block_q4_1);
+    case L_Q5_0: return sizeof(tg_block_q5_0);
+    case L_Q5_1: return sizeof(tg_block_q5_1);
+    default: return sizeof(tg_block_q8_0);
+    }
+}
+
+/* Q4_1/Q5_1 are unsigned with a min (activation Q8_1); the others signed. */
+INLINE int legacy_unsigned(int kind) {
+    return kind == L_Q4_1 || kind == L_Q5_1;
+}
+
+/* The quants of one weight block, element j in byte j: signed values for
+ * Q4_0/Q5_0/Q8_0, unsigned for Q4_1/Q5_1 (with *m the block's min). */
+INLINE __m256i legacy_quants(int kind, const uint8_t *b, float *d, float *m) {
+    *d = f16_at(b);
+    switch (kind) {
+    case L_Q4_0: /* nibble - 8 */
+        return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
+    case L_Q4_1:
+        *m = f16_at(b + 2);
+        return nibbles32(b + 4);
+    case L_Q5_0: /* nibble + 16*hbit - 16 = nibble | (hbit ? 0 : 0xf0) as int8 */
+        return _mm256_or_si256(nibbles32(b + 6), _mm256_andnot_si256(bits32(b + 2), _mm256_set1_epi8((char)0xf0)));
+    case L_Q5_1:
+        *m = f16_at(b + 2);
+        return _mm256_or_si256(nibbles32(b + 8), _mm256_and_si256(bits32(b + 4), _mm256_set1_epi8(0x10)));
+    default:
+        return load256(b + 2);
+    }
+}
+
+/* MR weight rows x NR activation rows over nb blocks.  Each pair keeps its
+ * own 8 float lanes (and, for the unsigned kinds, a float sum of m*s), fed
+ * block by block in order: the same sequence for every MR, NR. */
+INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, const uint8_t *w,
+                        size_t ws, const uint8_t *a, size_t as, float *y, int64_t ys) {
+    const size_t wb = legacy_bytes(kind);
+    const int uns = legacy_unsigned(kind);
+    const size_t ab = uns ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
+    const size_t aq = uns ? 4 : 2; /* offset of the activation quants */
+    __m256 acc[4][4];
+    float summ[4][4];
+#pragma GCC unroll 4
+    for (int o = 0; o < MR; o++)
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            acc[o][r] = _mm256_setzero_ps();
+            summ[o][r] = 0.0f;
+        }
+    for (int64_t ib = 0; ib < nb; ib++) {
+        __m256i av[4];
+        float da[4], sa[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *p = a + (size_t)r * as + (size_t)ib * ab;
+            av[r] = load256(p + aq);
+            da[r] = f16_at(p);
+            sa[r] = uns ? f16_at(p + 2) : 0.0f;
+        }
+#pragma GCC unroll 4
+        for (int o = 0; o < MR; o++) {
+            float dw, mw = 0.0f;
+            const __m256i q = legacy_quants(kind, w + (size_t)o * ws + (size_t)ib * wb, &dw, &mw);
+            const __m256i aq8 = uns ? q : _mm256_abs_epi8(q);
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; r++) {
+                const __m256i lanes = uns ? dot_u8(q, av[r]) : dot_s8(q, aq8, av[r]);
+                acc[o][r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(dw * da[r]), acc[o][r]);
+                if (uns)
+                    summ[o][r] += mw * sa[r];
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int o = 0; o < MR; o++)
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++)
+            y[r * ys + o] = uns ? hsum8(acc[o][r]) + summ[o][r] : hsum8(acc[o][r]);
+}
+
+/* Register tiles: 4 weight rows x 2 activation rows (13-15 live vectors),
+ * edges with 1 row or 1 activation.  For one activation row (decoding) the
+ * nibble types go row by row instead: streaming 4 rows at once from memory
+ * measured 15-35% slower for them (not for Q8_0) on an AMD Zen 3. */
+#define L_MR 4
+#define L_NR 2
+
+INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
+                      size_t as, int64_t na, float *y, int64_t ys) {
+    const int64_t nb = n / 32;
+    int64_t o = 0;
+    for (; (na > 1 || kind == L_Q8_0) && o + L_MR <= nw; o += L_MR) {
+        int64_t r = 0;
+        for (; r + L_NR <= na; r += L_NR)
+            legacy_tile(kind, L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+        for (; r < na; r++)
+            legacy_tile(kind, L_MR, 1, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+    }
+    for (; o < nw; o++) {
+        int64_t r = 0;
+        for (; r + L_NR <= na; r += L_NR)
+            legacy_tile(kind, 1, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+        for (; r < na; r++)
+            legacy_tile(kind, 1, 1, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+    }
+}
+
+#define LEGACY_KERNELS(name, kind)                                                              \
+    static float vec_dot_##name(int64_t n, const void *x, const void *y) {                     \
+        float out;                                                                             \
+        legacy_tile(kind, 1, 1, n / 32, x, 0, y, 0, &out, 0);                                  \
+        return out;                                                                            \
+    }                                                                                          \
+    static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,       \
+                          size_t as, int64_t na, float *y, int64_t ys) {                       \
+        legacy_mm(kind, n, w, ws, nw, a, as, na, y, ys);                                       \
+    }
+
+LEGACY_KERNELS(q4_0, L_Q4_0)
+LEGACY_KERNELS(q4_1, L_Q4_1)
+LEGACY_KERNELS(q5_0, L_Q5_0)
+LEGACY_KERNELS(q5_1, L_Q5_1)
+LEGACY_KERNELS(q8_0, L_Q8_0)
+
+/* ---- K-quants against Q8_K (256-element super-blocks) -------------------- */
+
+/* Q8_K block: d f32 @0, qs[256] @4, bsums int16[16] @260. */
+#define Q8K_BYTES sizeof(tg_block_q8_K)
+#define Q8K_QS 4
+#define Q8K_BSUMS 260
+
+/* The 8 scales and 8 mins of a Q4_K/Q5_K block (6 bits each, packed in 12
+ * bytes: see quant_k.c k4_scale_min) as two 8-byte words. */
+INLINE void k4_unpack_scales(const uint8_t *s, uint64_t *sc, uint64_t *mn) {
+    uint32_t u0, u1, u2;
+    memcpy(&u0, s, 4);
+    memcpy(&u1, s + 4, 4);
+    memcpy(&u2, s + 8, 4);
+    const uint32_t sc_lo = u0 & 0x3f3f3f3fu;
+    const uint32_t mn_lo = u1 & 0x3f3f3f3fu;
+    const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
+    const uint32_t mn_hi = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
+    *sc = (uint64_t)sc_lo | ((uint64_t)sc_hi << 32);
+    *mn = (uint64_t)mn_lo | ((uint64_t)mn_hi << 32);
+}
+
+/* Shuffle masks broadcasting int16 element k of each 128-bit lane. */
+INLINE __m256i bcast16_mask(int k) {
+    return _mm256_set1_epi16((short)((2 * k) | ((2 * k + 1) << 8)));
+}
+
+/* 1 weight row x NR activation rows of Q4_K (five = 0) or Q5_K (five = 1). */
+INLINE void q45K_tile(const int five, const int NR, int64_t nb, const uint8_t *w, const uint8_t *a,
+                      size_t as, float *y, int64_t ys) {
+    const size_t wb = five ? sizeof(tg_block_q5_K) : sizeof(tg_block_q4_K);
+    const size_t qs_off = five ? 48 : 16;
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m256 acc[4];
+    __m128 accm[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++) {
+        acc[r] = _mm256_setzero_ps();
+        accm[r] = _mm_setzero_ps();
+    }
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const uint8_t *x = w + (size_t)ib * wb;
+        const float dx = f16_at(x), dmx = f16_at(x + 2);
+        uint64_t sc, mn;
+        k4_unpack_scales(x + 4, &sc, &mn);
+        const __m256i scv = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
+        const __m128i mn16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn));
+        const uint8_t *qs = x + qs_off;
+        __m256i qh = five ? load256(x + 16) : _mm256_setzero_si256();
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++)
+            isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m256i q = load256(qs + 32 * j);
+            __m256i lo = _mm256_and_si256(q, m4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            if (five) {
+                /* Bit 2j of qh[l] is the fifth bit of the low group, bit
+                 * 2j+1 of the high one; qh is shifted down 2 per chunk. */
+                lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(1)), 4));
+                hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(2)), 3));
+                qh = _mm256_srli_epi16(qh, 2);
+            }
+            const __m256i s_lo = _mm256_shuffle_epi8(scv, bcast16_mask(2 * j));
+            const __m256i s_hi = _mm256_shuffle_epi8(scv, bcast16_mask(2 * j + 1));
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; r++) {
+                const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 64 * j;
+                const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), s_lo);
+                const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(q8 + 32)), s_hi);
+                isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(p_lo, p_hi));
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *yb = a + (size_t)r * as + (size_t)ib * Q8K_BYTES;
+            const float dy = f32_at(yb);
+            /* Sums of 32 activations per sub-block, times the mins. */
+            const __m256i bs = load256(yb + Q8K_BSUMS);
+            const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+            const __m128i im = _mm_madd_epi16(mn16, pairs);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy), _mm256_cvtepi32_ps(isum[r]), acc[r]);
+            accm[r] = _mm_fmadd_ps(_mm_set1_ps(dmx * dy), _mm_cvtepi32_ps(im), accm[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        y[r * ys] = hsum8(acc[r]) - hsum4(accm[r]);
+}
+
+/* 1 weight row x NR activation rows of Q6_K. */
+INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *a, size_t as, float *y,
+                     int64_t ys) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m256 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        acc[r] = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const uint8_t *x = w + (size_t)ib * sizeof(tg_block_q6_K);
+        const uint8_t *ql = x, *qh = x + 128, *scales = x + 192;
+        const float dx = f16_at(x + 208);
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++)
+            isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            /* int16 scales 8h..8h+7 in both lanes; chunk c of this half uses
+             * scale 2c in its low lane (elements 0-15), 2c+1 in its high. */
+            const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(scales + 8 * h))));
+            const __m256i l0 = load256(ql + 64 * h), l1 = load256(ql + 64 * h + 32);
+            const __m256i hb = load256(qh + 32 * h);
+#pragma GCC unroll 4
+            for (int c = 0; c < 4; c++) {
+                __m256i q;
+                switch (c) { /* 6-bit quants 0..63 of elements 32c..32c+31 */
+                case 0: q = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(0x03)), 4)); break;
+                case 1: q = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(0x0c)), 2)); break;
+                case 2: q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, _mm256_set1_epi8(0x30))); break;
+                default: q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8((char)0xc0)), 2)); break;
+                }
+                const __m256i s = _mm256_shuffle_epi8(
+                    sc, _mm256_set_m128i(_mm256_castsi256_si128(bcast16_mask(2 * c + 1)), _mm256_castsi256_si128(bcast16_mask(2 * c))));
+#pragma GCC unroll 4
+                for (int r = 0; r < NR; r++) {
+                    const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 128 * h + 32 * c;
+                    isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(_mm256_maddubs_epi16(q, load256(q8)), s));
+                }
+            }
+        }
+        /* The -32 offset of every quant: 32 * sum_j scale_j * bsum_j. */
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)scales));
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *yb = a + (size_t)r * as + (size_t)ib * Q8K_BYTES;
+            const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(sc16, load256(yb + Q8K_BSUMS)), 5);
+            const __m256i s = _mm256_sub_epi32(isum[r], off);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * f32_at(yb)), _mm256_cvtepi32_ps(s), acc[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        y[r * ys] = hsum8(acc[r]);
+}
+
+#define K_NR 4
+
+/* K tiles are one weight row wide: the row's unpacking is shared by the NR
+ * activation rows, and each weight row is swept over all activations while
+ * it sits in L1. */
+#define K_KERNELS(name, TILE)                                                                    \
+    static float vec_dot_##name(int64_t n, const void *x, const void *y) {                      \
+        float out;                                                                              \
+        TILE(1, n / 256, x, y, 0, &out, 0);                                                     \
+        return out;                                                                             \
+    }                                                                                           \
+    static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,        \
+                          size_t as, int64_t na, float *y, int64_t ys) {                        \
+        const uint8_t *wb = w, *abase = a;                                                      \
+        for (int64_t o = 0; o < nw; o++) {                                                      \
+            int64_t r = 0;                                                                      \
+            for (; r + K_NR <= na; r += K_NR)                                                   \
+                TILE(K_NR, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);       \
+            for (; r < na; r++)                                                                 \
+                TILE(1, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);          \
+        }                                                                                       \
+    }
+
+#define Q4K_TILE(NR, ...) q45K_tile(0, NR, __VA_ARGS__)
+#define Q5K_TILE(NR, ...) q45K_tile(1, NR, __VA_ARGS__)
+#define Q6K_TILE(NR, ...) q6K_tile(NR, __VA_ARGS__)
+K_KERNELS(q4_K, Q4K_TILE)
+K_KERNELS(q5_K, Q5K_TILE)
+K_KERNELS(q6_K, Q6K_TILE)
+
+/* ---- F32, F16, BF16 ------------------------------------------------------ */
+
+/* 8 elements of each float type as floats (p may be unaligned). */
+INLINE __m256 load8_f32(const uint8_t *p) {
+    return _mm256_loadu_ps((const float *)p);
+}
+INLINE __m256 load8_f16(const uint8_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+INLINE __m256 load8_bf16(const uint8_t *p) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+/* Four accumulators over 32 elements a step, then 8 at a time into the
+ * first, then the last n % 8 elements zero-padded through a buffer; the
+ * sum is ((a0 + a1) + (a2 + a3)) reduced by hsum8.  esz: element bytes. */
+#define FLOAT_DOT(name, esz, LOAD)                                                               \
+    static float vec_dot_##name(int64_t n, const void *vx, const void *vy) {                    \
+        const uint8_t *x = vx, *y = vy;                                                         \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                              \
+        int64_t i = 0;                                                                          \
+        for (; i + 32 <= n; i += 32) {                                                          \
+            a0 = _mm256_fmadd_ps(LOAD(x + (i + 0) * esz), LOAD(y + (i + 0) * esz), a0);         \
+            a1 = _mm256_fmadd_ps(LOAD(x + (i + 8) * esz), LOAD(y + (i + 8) * esz), a1);         \
+            a2 = _mm256_fmadd_ps(LOAD(x + (i + 16) * esz), LOAD(y + (i + 16) * esz), a2);       \
+            a3 = _mm256_fmadd_ps(LOAD(x + (i + 24) * esz), LOAD(y + (i + 24) * esz), a3);       \
+        }                                                                                       \
+        for (; i + 8 <= n; i += 8)                                                              \
+            a0 = _mm256_fmadd_ps(LOAD(x + i * esz), LOAD(y + i * esz), a0);                     \
+        if (i < n) {                                                                            \
+            uint8_t tx[8 * esz] = {0}, ty[8 * esz] = {0};                                       \
+            memcpy(tx, x + i * esz, (size_t)(n - i) * esz);                                     \
+            memcpy(ty, y + i * esz, (size_t)(n - i) * esz);                                     \
+            a0 = _mm256_fmadd_ps(LOAD(tx), LOAD(ty), a0);                                       \
+        }                                                                                       \
+        return hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));             \
+    }                                                                                           \
+    static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,        \
+                          size_t as, int64_t na, float *y, int64_t ys) {                        \
+        tg__mm_generic(vec_dot_##name, n, w, ws, nw, a, as, na, y, ys);                         \
+    }
+
+FLOAT_DOT(f32, 4, load8_f32)
+FLOAT_DOT(f16, 2, load8_f16)
+FLOAT_DOT(bf16, 2, load8_bf16)
+
+/* ---- activation quantizers ----------------------------------------------- */
+
+/* |x| of 8 floats. */
+INLINE __m256 abs8(__m256 v) {
+    return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+}
+
+/* Max of 8 non-NaN floats. */
+INLINE float hmax8(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+/* Rounds 32 scaled floats half to even and packs them to int8 (saturating
+ * as a cast of an in-range value would), element j in byte j.  NaN -> 0 when
+ * zero_nan (what tg__nearest_int does). */
+INLINE __m256i round_pack32(const float *x, __m256 scale, int zero_nan, __m256i *i32s) {
+    __m256i v[4];
+    for (int k = 0; k < 4; k++) {
+        __m256 s = _mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), scale);
+        if (zero_nan)
+            s = _mm256_and_ps(s, _mm256_cmp_ps(s, s, _CMP_ORD_Q));
+        s = _mm256_round_ps(s, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v[k] = _mm256_cvtps_epi32(s);
+        if (i32s)
+            i32s[k] = v[k];
+    }
+    /* packs work within 128-bit lanes: the dwords come out as 0,2,4,6,1,3,5,7 groups. */
+    const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* The largest |x| of 32 floats (NaN ignored, like fmaxf). */
+INLINE float amax32(const float *x) {
+    __m256 m = _mm256_setzero_ps();
+    for (int k = 0; k < 4; k++)
+        m = _mm256_max_ps(abs8(_mm256_loadu_ps(x + 8 * k)), m); /* NaN x -> keeps m */
+    return hmax8(m);
+}
+
+/* Q8_0 the way tg__quantize_act_row does: d = amax/127 as f16, values
+ * times 127/amax rounded half to even. */
+static void quantize_q8_0(const float *x, void *dst, int64_t n) {
+    uint8_t *out = dst;
+    for (int64_t b = 0; b < n / 32; b++, x += 32, out += sizeof(tg_block_q8_0)) {
+        const float amax = amax32(x);
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        const uint16_t dh = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        memcpy(out, &dh, 2);
+        _mm256_storeu_si256((__m256i *)(out + 2), round_pack32(x, _mm256_set1_ps(id), 0, NULL));
+    }
+}
+
+/* Q8_1: as Q8_0 plus s = f16(d * sum of the quants). */
+static void quantize_q8_1(const float *x, void *dst, int64_t n) {
+    uint8_t *out = dst;
+    for (int64_t b = 0; b < n / 32; b++, x += 32, out += sizeof(tg_block_q8_1)) {
+        const float amax = amax32(x);
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        __m256i q[4];
+        _mm256_storeu_si256((__m256i *)(out + 4), round_pack32(x, _mm256_set1_ps(id), 0, q));
+        const __m256i s8 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+        const int sum = _mm_cvtsi128_si32(s4);
+        const uint16_t dh = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        const uint16_t sh = _cvtss_sh(d * (float)sum, _MM_FROUND_TO_NEAREST_INT);
+        memcpy(out, &dh, 2);
+        memcpy(out + 2, &sh, 2);
+    }
+}
+
+/* Q8_K as tg__q8_K_from_float: max = the first value of largest |x|,
+ * iscale = -127/max, q = round-half-even(iscale*x) clamped to int8, d =
+ * 1/iscale, bsums = sums of 16. */
+static void quantize_q8_K(const float *x, void *dst, int64_t n) {
+    uint8_t *out = dst;
+    for (int64_t b = 0; b < n / 256; b++, x += 256, out += Q8K_BYTES) {
+        __m256 m = _mm256_setzero_ps();
+        for (int k = 0; k < 32; k++)
+            m = _mm256_max_ps(abs8(_mm256_loadu_ps(x + 8 * k)), m);
+        const float amax = hmax8(m);
+        if (amax == 0.0f) {
+            memset(out, 0, Q8K_BYTES); /* d = 0.0f, quants and sums 0 */
+            continue;
+        }
+        const __m256 va = _mm256_set1_ps(amax);
+        int first = 0;
+        for (int k = 0; k < 32; k++) {
+            const int hit = _mm256_movemask_ps(_mm256_cmp_ps(abs8(_mm256_loadu_ps(x + 8 * k)), va, _CMP_EQ_OQ));
+            if (hit) {
+                first = 8 * k + __builtin_ctz((unsigned)hit);
+                break;
+            }
+        }
+        const float iscale = -127.0f / x[first];
+        const __m256 vs = _mm256_set1_ps(iscale);
+        for (int c = 0; c < 8; c++) {
+            const __m256i q = round_pack32(x + 32 * c, vs, 1, NULL);
+            _mm256_storeu_si256((__m256i *)(out + Q8K_QS + 32 * c), q);
+            /* Sums of 16: pairs, quads, then within each 128-bit lane. */
+            __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+            s = _mm256_hadd_epi32(s, s);
+            s = _mm256_hadd_epi32(s, s);
+            const int16_t s0 = (int16_t)_mm256_extract_epi32(s, 0), s1 = (int16_t)_mm256_extract_epi32(s, 4);
+            memcpy(out + Q8K_BSUMS + 4 * c, &s0, 2);
+            memcpy(out + Q8K_BSUMS + 4 * c + 2, &s1, 2);
+        }
+        const float d = 1 / iscale;
+        memcpy(out, &d, 4);
+    }
+}
+
+/* ---- f16 rows ------------------------------------------------------------ */
+
+static void f32_to_f16_row(const float *x, void *dst, int64_t n) {
+    uint8_t *y = dst;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) {
+        const uint16_t h = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+        memcpy(y + 2 * i, &h, 2);
+    }
+}
+
+static void f16_to_f32_row(const void *src, float *y, int64_t n) {
+    const uint8_t *x = src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, load8_f16(x + 2 * i));
+    for (; i < n; i++)
+        y[i] = f16_at(x + 2 * i);
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+void tg__kernels_fill_avx2(tg__kernels *k) {
+#define SET(T, t) k->type[TG_TYPE_##T] = (tg__type_kernels){vec_dot_##t, mm_##t}
+    SET(F32, f32);
+    SET(F16, f16);
+    SET(BF16, bf16);
+    SET(Q4_0, q4_0);
+    SET(Q4_1, q4_1);
+    SET(Q5_0, q5_0);
+    SET(Q5_1, q5_1);
+    SET(Q8_0, q8_0);
+    SET(Q4_K, q4_K);
+    SET(Q5_K, q5_K);
+    SET(Q6_K, q6_K);
+#undef SET
+    k->quantize_act[TG_TYPE_F16] = f32_to_f16_row;
+    k->quantize_act[TG_TYPE_Q8_0] = quantize_q8_0;
+    k->quantize_act[TG_TYPE_Q8_1] = quantize_q8_1;
+    k->quantize_act[TG_TYPE_Q8_K] = quantize_q8_K;
+    k->f32_to_f16 = f32_to_f16_row;
+    k->f16_to_f32 = f16_to_f32_row;
+}

@@ -1,0 +1,507 @@
+/*
+ * avx512.c — AVX-512 kernels (F, BW, VL, DQ, VNNI, BF16): the dot products
+ * and register tiles of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16,
+ * BF16 and F32.  The activation quantizers and f16 rows stay AVX2's (they
+ * are memory-bound and already bit-identical to the scalar ones).
+ *
+ * Compiled with the Makefile's KERNEL_FLAGS_avx512; dispatch.c calls into
+ * this file only when the CPU has every extension in them and the OS saves
+ * ZMM state.  Under TG_KERNELS_AVX512_EMULATED the test includes this file
+ * against SIMDe's portable intrinsics instead, so the arithmetic can be
+ * checked on a CPU without AVX-512 (see tests/tensor/test_kernels.c).
+ *
+ * How it differs from avx2.c (integer parts stay exact, kernels.h):
+ *   - 32-element blocks go two at a time (block i in the low 256 bits,
+ *     i+1 in the high), as unsigned bytes u = w + K through vpdpbusd
+ *     (u8 x s8, 4 products summed into int32, no saturation), starting from
+ *     -K * (sums of 4 activations) so the lanes hold sum(w * a) exactly:
+ *     K = 128 for Q8_0 (w xor 0x80), 8 for Q4_0, 16 for Q5_0, 0 for
+ *     Q4_1/Q5_1.  This needs no sign trick, so any int8 activation works.
+ *   - K-quant sub-block scales are applied with vpdpwssd (int16 pairs).
+ *   - The float accumulation has 16 lanes (even and odd blocks apart), so
+ *     it rounds differently from avx2, within the same bound.
+ *   - BF16 uses vdpbf16ps, which flushes denormal inputs and results.
+ */
+#ifndef TG_KERNELS_AVX512_EMULATED
+#include <immintrin.h>
+#endif
+
+#include "tensor/blocks.h"
+#include "tensor/kernels/kernels.h"
+#include "tensor/tensor.h"
+
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* ---- helpers ----------------------------------------------------------- */
+
+INLINE uint16_t u16_at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
+INLINE float f32_at(const uint8_t *p) {
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
+
+INLINE float f16_at(const uint8_t *p) {
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(u16_at(p))));
+}
+
+/* [s0 x 8 | s1 x 8]: the scales of two blocks from their f16 bits. */
+INLINE __m512 scale_pair(uint16_t h0, uint16_t h1) {
+    const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)h0 | ((uint32_t)h1 << 16))));
+    const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d));
+}
+
+INLINE __m256i load256(const void *p) {
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+/* Two 32-byte pieces as one 512-bit vector, lo in the low half. */
+INLINE __m512i join(__m256i lo, __m256i hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+INLINE float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+INLINE float hsum4(__m128 s) {
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Halves added, then as hsum8. */
+INLINE float hsum16(__m512 v) {
+    const __m256 lo = _mm512_castps512_ps256(v);
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    return hsum8(_mm256_add_ps(lo, hi));
+}
+
+/* 16 packed bytes -> 32 nibbles (low nibbles: elements 0..15). */
+INLINE __m256i nibbles32(const uint8_t *qs) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
+}
+
+INLINE uint32_t u32_at(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* ---- Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 ---------------------------------------- */
+
+enum { L_Q4_0, L_Q4_1, L_Q5_0, L_Q5_1, L_Q8_0 };
+
+INLINE size_t legacy_bytes(int kind) {
+    switch (kind) {
+    case L_Q4_0: return sizeof(tg_block_q4_0);
+    case L_Q4_1: return sizeof(tg_block_q4_1);
+    case L_Q5_0: return sizeof(tg_block_q5_0);
+    case L_Q5_1: return sizeof(tg_block_q5_1);
+    default: return sizeof(tg_block_q8_0);
+    }
+}
+
+INLINE int legacy_unsigned(int kind) {
+    return kind == L_Q4_1 || kind == L_Q5_1;
+}
+
+/* The offset K that makes a weight quant an unsigned byte w + K. */
+INLINE int legacy_offset(int kind) {
+    switch (kind) {
+    case L_Q4_0: return 8;
+    case L_Q5_0: return 16;
+    case L_Q8_0: return 128;
+    default: return 0;
+    }
+}
+
+/* Unsigned quants (w + K) of one block, element j in byte j. */
+INLINE __m256i legacy_u8(int kind, const uint8_t *b) {
+    switch (kind) {
+    case L_Q4_0: return nibbles32(b + 2);
+    case L_Q4_1: return nibbles32(b + 4);
+    case L_Q5_0: return _mm256_mask_add_epi8(nibbles32(b + 6), (__mmask32)u32_at(b + 2), nibbles32(b + 6), _mm256_set1_epi8(16));
+    case L_Q5_1: return _mm256_mask_add_epi8(nibbles32(b + 8), (__mmask32)u32_at(b + 4), nibbles32(b + 8), _mm256_set1_epi8(16));
+    default: return _mm256_xor_si256(load256(b + 2), _mm256_set1_epi8((char)0x80));
+    }
+}
+
+/* MR weight rows x NR activation rows, two blocks per step (an odd last
+ * block runs with zeroed high halves, which adds exact zeros). */
+INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, const uint8_t *w,
+                        size_t ws, const uint8_t *a, size_t as, float *y, int64_t ys) {
+    const size_t wb = legacy_bytes(kind);
+    const int uns = legacy_unsigned(kind), K = legacy_offset(kind);
+    const size_t ab = uns ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
+    const size_t aq = uns ? 4 : 2;
+    __m512 acc[4][4];
+    float summ[4][4];
+#pragma GCC unroll 4
+    for (int o = 0; o < MR; o++)
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            acc[o][r] = _mm512_setzero_ps();
+            summ[o][r] = 0.0f;
+        }
+    for (int64_t ib = 0; ib < nb; ib += 2) {
+        const int two = ib + 1 < nb;
+        __m512i av[4], start[4];
+        __m512 da[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *p = a + (size_t)r * as + (size_t)ib * ab;
+            av[r] = join(load256(p + aq), two ? load256(p + ab + aq) : _mm256_setzero_si256());
+            da[r] = scale_pair(u16_at(p), two ? u16_at(p + ab) : 0);
+            start[r] = K ? _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)K), av[r]))
+                         : _mm512_setzero_si512();
+        }
+#pragma GCC unroll 4
+        for (int o = 0; o < MR; o++) {
+            const uint8_t *p = w + (size_t)o * ws + (size_t)ib * wb;
+            const __m512i q = join(legacy_u8(kind, p), two ? legacy_u8(kind, p + wb) : _mm256_setzero_si256());
+            const __m512 dw = scale_pair(u16_at(p), two ? u16_at(p + wb) : 0);
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; r++) {
+                const __m512i lanes = _mm512_dpbusd_epi32(start[r], q, av[r]);
+                acc[o][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lanes), _mm512_mul_ps(dw, da[r]), acc[o][r]);
+                if (uns) {
+                    const uint8_t *pa = a + (size_t)r * as + (size_t)ib * ab;
+                    summ[o][r] += f16_at(p + 2) * f16_at(pa + 2);
+                    if (two)
+                        summ[o][r] += f16_at(p + wb + 2) * f16_at(pa + ab + 2);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int o = 0; o < MR; o++)
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++)
+            y[r * ys + o] = uns ? hsum16(acc[o][r]) + summ[o][r] : hsum16(acc[o][r]);
+}
+
+#define L_MR 4
+#define L_NR 2
+
+INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
+                      size_t as, int64_t na, float *y, int64_t ys) {
+    const int64_t nb = n / 32;
+    int64_t o = 0;
+    for (; o + L_MR <= nw; o += L_MR) {
+        int64_t r = 0;
+        for (; r + L_NR <= na; r += L_NR)
+            legacy_tile(kind, L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+        for (; r < na; r++)
+            legacy_tile(kind, L_MR, 1, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+    }
+    for (; o < nw; o++) {
+        int64_t r = 0;
+        for (; r + L_NR <= na; r += L_NR)
+            legacy_tile(kind, 1, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+        for (; r < na; r++)
+            legacy_tile(kind, 1, 1, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+    }
+}
+
+#define LEGACY_KERNELS(name, kind)                                                              \
+    static float vec_dot_##name(int64_t n, const void *x, const void *y) {                     \
+        float out;                                                                             \
+        legacy_tile(kind, 1, 1, n / 32, x, 0, y, 0, &out, 0);                                  \
+        return out;                                                                            \
+    }                                                                                          \
+    static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,       \
+                          size_t as, int64_t na, float *y, int64_t ys) {                       \
+        legacy_mm(kind, n, w, ws, nw, a, as, na, y, ys);                                       \
+    }
+
+LEGACY_KERNELS(q4_0, L_Q4_0)
+LEGACY_KERNELS(q4_1, L_Q4_1)
+LEGACY_KERNELS(q5_0, L_Q5_0)
+LEGACY_KERNELS(q5_1, L_Q5_1)
+LEGACY_KERNELS(q8_0, L_Q8_0)
+
+/* ---- K-quants against Q8_K ------------------------------------------------ */
+
+#define Q8K_BYTES sizeof(tg_block_q8_K)
+#define Q8K_QS 4
+#define Q8K_BSUMS 260
+
+/* As avx2.c: 8 six-bit scales and mins of Q4_K/Q5_K as 8-byte words. */
+INLINE void k4_unpack_scales(const uint8_t *s, uint64_t *sc, uint64_t *mn) {
+    const uint32_t u0 = u32_at(s), u1 = u32_at(s + 4), u2 = u32_at(s + 8);
+    const uint32_t sc_lo = u0 & 0x3f3f3f3fu;
+    const uint32_t mn_lo = u1 & 0x3f3f3f3fu;
+    const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
+    const uint32_t mn_hi = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
+    *sc = (uint64_t)sc_lo | ((uint64_t)sc_hi << 32);
+    *mn = (uint64_t)mn_lo | ((uint64_t)mn_hi << 32);
+}
+
+/* The 32-bit pattern of an in-lane byte shuffle that broadcasts int16
+ * element k of a 128-bit lane. */
+INLINE int bcast16_pat(int k) {
+    const uint32_t h = (uint32_t)(2 * k) | ((uint32_t)(2 * k + 1) << 8);
+    return (int)(h | (h << 16));
+}
+
+/* Shuffle mask broadcasting int16 element k_l within 128-bit lane l. */
+INLINE __m512i bcast16_mask4(int k0, int k1, int k2, int k3) {
+    const int p0 = bcast16_pat(k0), p1 = bcast16_pat(k1), p2 = bcast16_pat(k2), p3 = bcast16_pat(k3);
+    return _mm512_setr_epi32(p0, p0, p0, p0, p1, p1, p1, p1, p2, p2, p2, p2, p3, p3, p3, p3);
+}
+
+/* 8 int16 in every 128-bit lane. */
+INLINE __m512i bcast_128(__m128i v) {
+    return _mm512_broadcast_i32x4(v);
+}
+
+/* 1 weight row x NR activation rows of Q4_K (five = 0) or Q5_K (five = 1):
+ * chunk j (elements 64j..64j+63) is [low nibbles | high nibbles] of
+ * qs[32j..32j+31], sub-blocks 2j and 2j+1. */
+INLINE void q45K_tile(const int five, const int NR, int64_t nb, const uint8_t *w, const uint8_t *a,
+                      size_t as, float *y, int64_t ys) {
+    const size_t wb = five ? sizeof(tg_block_q5_K) : sizeof(tg_block_q4_K);
+    const size_t qs_off = five ? 48 : 16;
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m512 acc[4];
+    __m128 accm[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++) {
+        acc[r] = _mm512_setzero_ps();
+        accm[r] = _mm_setzero_ps();
+    }
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const uint8_t *x = w + (size_t)ib * wb;
+        const float dx = f16_at(x), dmx = f16_at(x + 2);
+        uint64_t sc, mn;
+        k4_unpack_scales(x + 4, &sc, &mn);
+        const __m512i scv = bcast_128(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
+        const __m128i mn16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn));
+        const uint8_t *qs = x + qs_off;
+        __m256i qh = five ? load256(x + 16) : _mm256_setzero_si256();
+        __m512i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++)
+            isum[r] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m256i q = load256(qs + 32 * j);
+            __m256i lo = _mm256_and_si256(q, m4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            if (five) {
+                lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(1)), 4));
+                hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(2)), 3));
+                qh = _mm256_srli_epi16(qh, 2);
+            }
+            const __m512i qv = join(lo, hi);
+            const __m512i s = _mm512_shuffle_epi8(scv, bcast16_mask4(2 * j, 2 * j, 2 * j + 1, 2 * j + 1));
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; r++) {
+                const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 64 * j;
+                const __m512i p16 = _mm512_maddubs_epi16(qv, _mm512_loadu_si512((const void *)q8));
+                isum[r] = _mm512_dpwssd_epi32(isum[r], p16, s);
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *yb = a + (size_t)r * as + (size_t)ib * Q8K_BYTES;
+            const float dy = f32_at(yb);
+            const __m256i bs = load256(yb + Q8K_BSUMS);
+            const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+            const __m128i im = _mm_madd_epi16(mn16, pairs);
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(dx * dy), _mm512_cvtepi32_ps(isum[r]), acc[r]);
+            accm[r] = _mm_fmadd_ps(_mm_set1_ps(dmx * dy), _mm_cvtepi32_ps(im), accm[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        y[r * ys] = hsum16(acc[r]) - hsum4(accm[r]);
+}
+
+/* 1 weight row x NR activation rows of Q6_K: per half, [q0|q1] holds
+ * elements 0..63 and [q2|q3] elements 64..127, one scale per 16 elements,
+ * i.e. per 128-bit lane. */
+INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *a, size_t as, float *y,
+                     int64_t ys) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        acc[r] = _mm512_setzero_ps();
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const uint8_t *x = w + (size_t)ib * sizeof(tg_block_q6_K);
+        const uint8_t *ql = x, *qh = x + 128, *scales = x + 192;
+        const float dx = f16_at(x + 208);
+        __m512i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++)
+            isum[r] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m512i sc = bcast_128(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(scales + 8 * h))));
+            const __m256i l0 = load256(ql + 64 * h), l1 = load256(ql + 64 * h + 32);
+            const __m256i hb = load256(qh + 32 * h);
+            const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(0x03)), 4));
+            const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(0x0c)), 2));
+            const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, _mm256_set1_epi8(0x30)));
+            const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8((char)0xc0)), 2));
+            const __m512i qa = join(q0, q1), qb = join(q2, q3);
+            const __m512i sa = _mm512_shuffle_epi8(sc, bcast16_mask4(0, 1, 2, 3));
+            const __m512i sb = _mm512_shuffle_epi8(sc, bcast16_mask4(4, 5, 6, 7));
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; r++) {
+                const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 128 * h;
+                isum[r] = _mm512_dpwssd_epi32(isum[r], _mm512_maddubs_epi16(qa, _mm512_loadu_si512((const void *)q8)), sa);
+                isum[r] = _mm512_dpwssd_epi32(isum[r], _mm512_maddubs_epi16(qb, _mm512_loadu_si512((const void *)(q8 + 64))), sb);
+            }
+        }
+        /* The -32 offset: 32 * sum_j scale_j * bsum_j (8 lanes, low half). */
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)scales));
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *yb = a + (size_t)r * as + (size_t)ib * Q8K_BYTES;
+            const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(sc16, load256(yb + Q8K_BSUMS)), 5);
+            /* (a cast from 256 bits would leave the high half undefined) */
+            const __m512i s = _mm512_sub_epi32(isum[r], _mm512_inserti64x4(_mm512_setzero_si512(), off, 0));
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(dx * f32_at(yb)), _mm512_cvtepi32_ps(s), acc[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        y[r * ys] = hsum16(acc[r]);
+}
+
+#define K_NR 4
+
+#define K_KERNELS(name, TILE)                                                                    \
+    static float vec_dot_##name(int64_t n, const void *x, const void *y) {                      \
+        float out;                                                                              \
+        TILE(1, n / 256, x, y, 0, &out, 0);                                                     \
+        return out;                                                                             \
+    }                                                                                           \
+    static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,        \
+                          size_t as, int64_t na, float *y, int64_t ys) {                        \
+        const uint8_t *wb = w, *abase = a;                                                      \
+        for (int64_t o = 0; o < nw; o++) {                                                      \
+            int64_t r = 0;                                                                      \
+            for (; r + K_NR <= na; r += K_NR)                                                   \
+                TILE(K_NR, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);       \
+            for (; r < na; r++)                                                                 \
+                TILE(1, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);          \
+        }                                                                                       \
+    }
+
+#define Q4K_TILE(NR, ...) q45K_tile(0, NR, __VA_ARGS__)
+#define Q5K_TILE(NR, ...) q45K_tile(1, NR, __VA_ARGS__)
+#define Q6K_TILE(NR, ...) q6K_tile(NR, __VA_ARGS__)
+K_KERNELS(q4_K, Q4K_TILE)
+K_KERNELS(q5_K, Q5K_TILE)
+K_KERNELS(q6_K, Q6K_TILE)
+
+/* ---- F32, F16, BF16 ------------------------------------------------------ */
+
+INLINE __m512 load16_f32(const uint8_t *p) {
+    return _mm512_loadu_ps((const void *)p);
+}
+INLINE __m512 load16_f16(const uint8_t *p) {
+    return _mm512_cvtph_ps(load256(p));
+}
+
+/* As avx2.c with 16 lanes: 4 accumulators over 64 elements a step, then 16
+ * at a time into the first, then a zero-padded tail; ((a0+a1)+(a2+a3)). */
+#define FLOAT_DOT(name, esz, LOAD)                                                               \
+    static float vec_dot_##name(int64_t n, const void *vx, const void *vy) {                    \
+        const uint8_t *x = vx, *y = vy;                                                         \
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                              \
+        int64_t i = 0;                                                                          \
+        for (; i + 64 <= n; i += 64) {                                                          \
+            a0 = _mm512_fmadd_ps(LOAD(x + (i + 0) * esz), LOAD(y + (i + 0) * esz), a0);         \
+            a1 = _mm512_fmadd_ps(LOAD(x + (i + 16) * esz), LOAD(y + (i + 16) * esz), a1);       \
+            a2 = _mm512_fmadd_ps(LOAD(x + (i + 32) * esz), LOAD(y + (i + 32) * esz), a2);       \
+            a3 = _mm512_fmadd_ps(LOAD(x + (i + 48) * esz), LOAD(y + (i + 48) * esz), a3);       \
+        }                                                                                       \
+        for (; i + 16 <= n; i += 16)                                                            \
+            a0 = _mm512_fmadd_ps(LOAD(x + i * esz), LOAD(y + i * esz), a0);                     \
+        if (i < n) {                                                                            \
+            uint8_t tx[16 * esz] = {0}, ty[16 * esz] = {0};                                     \
+            memcpy(tx, x + i * esz, (size_t)(n - i) * esz);                                     \
+            memcpy(ty, y + i * esz, (size_t)(n - i) * esz);                                     \
+            a0 = _mm512_fmadd_ps(LOAD(tx), LOAD(ty), a0);                                       \
+        }                                                                                       \
+        return hsum16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));             \
+    }                                                                                           \
+    static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,        \
+                          size_t as, int64_t na, float *y, int64_t ys) {                        \
+        tg__mm_generic(vec_dot_##name, n, w, ws, nw, a, as, na, y, ys);                         \
+    }
+
+FLOAT_DOT(f32, 4, load16_f32)
+FLOAT_DOT(f16, 2, load16_f16)
+
+/* bf16 bits reinterpreted for vdpbf16ps (a plain copy: the vector types
+ * differ between compilers). */
+INLINE __m512bh as_bh(__m512i v) {
+    __m512bh r;
+    memcpy(&r, &v, sizeof r);
+    return r;
+}
+
+/* vdpbf16ps: each float lane gains x[2i]*y[2i] + x[2i+1]*y[2i+1]; 32
+ * elements per instruction, 4 accumulators, tail zero-padded. */
+static float vec_dot_bf16(int64_t n, const void *vx, const void *vy) {
+    const uint8_t *x = vx, *y = vy;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        a0 = _mm512_dpbf16_ps(a0, as_bh(_mm512_loadu_si512((const void *)(x + 2 * i))), as_bh(_mm512_loadu_si512((const void *)(y + 2 * i))));
+        a1 = _mm512_dpbf16_ps(a1, as_bh(_mm512_loadu_si512((const void *)(x + 2 * i + 64))), as_bh(_mm512_loadu_si512((const void *)(y + 2 * i + 64))));
+        a2 = _mm512_dpbf16_ps(a2, as_bh(_mm512_loadu_si512((const void *)(x + 2 * i + 128))), as_bh(_mm512_loadu_si512((const void *)(y + 2 * i + 128))));
+        a3 = _mm512_dpbf16_ps(a3, as_bh(_mm512_loadu_si512((const void *)(x + 2 * i + 192))), as_bh(_mm512_loadu_si512((const void *)(y + 2 * i + 192))));
+    }
+    for (; i + 32 <= n; i += 32)
+        a0 = _mm512_dpbf16_ps(a0, as_bh(_mm512_loadu_si512((const void *)(x + 2 * i))), as_bh(_mm512_loadu_si512((const void *)(y + 2 * i))));
+    if (i < n) {
+        uint8_t tx[64] = {0}, ty[64] = {0};
+        memcpy(tx, x + 2 * i, (size_t)(n - i) * 2);
+        memcpy(ty, y + 2 * i, (size_t)(n - i) * 2);
+        a0 = _mm512_dpbf16_ps(a0, as_bh(_mm512_loadu_si512((const void *)tx)), as_bh(_mm512_loadu_si512((const void *)ty)));
+    }
+    return hsum16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+static void mm_bf16(int64_t n, const void *w, size_t ws, int64_t nw, const void *a, size_t as, int64_t na,
+                    float *y, int64_t ys) {
+    tg__mm_generic(vec_dot_bf16, n, w, ws, nw, a, as, na, y, ys);
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+void tg__kernels_fill_avx512(tg__kernels *k) {
+#define SET(T, t) k->type[TG_TYPE_##T] = (tg__type_kernels){vec_dot_##t, mm_##t}
+    SET(F32, f32);
+    SET(F16, f16);
+    SET(BF16, bf16);
+    SET(Q4_0, q4_0);
+    SET(Q4_1, q4_1);
+    SET(Q5_0, q5_0);
+    SET(Q5_1, q5_1);
+    SET(Q8_0, q8_0);
+    SET(Q4_K, q4_K);
+    SET(Q5_K, q5_K);
+    SET(Q6_K, q6_K);
+#undef SET
+}
