@@ -57,7 +57,7 @@ CORPUS_DIR = REPO / "tools" / "parity_corpus"
 SPACE = "\u2581"  # SentencePiece's visible space
 
 LOGIT_STD = 5.0      # target std of the output logits (nats)
-ROUTER_STD = 4.0     # target std of the MoE router logits
+ROUTER_STD = 8.0     # target std of the MoE router logits (gap 2nd-3rd expert: median ~2.4)
 ATTN_GAIN = 1.0      # q and k gain: q.k/sqrt(d) has std ~ ATTN_GAIN^2
 FFN_DOWN_GAIN = 1.0  # ffn_down std = FFN_DOWN_GAIN/sqrt(n_ff)
 EMB_STD_UNTIED = 1.0 # residual RMS the embedding brings in (untied models)
