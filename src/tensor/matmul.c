@@ -10,6 +10,7 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/tensor.h"
+#include "tensor/kernels/kernels.h"
 #include "base/base.h"
 
 #include <math.h>
@@ -78,8 +79,10 @@ static void prepare_worker(void *arg, int ith, int nth) {
     prepare_job *j = arg;
     long r0, r1;
     tg_pool_split((long)j->n_rows, ith, nth, &r0, &r1);
+    /* kernels: the dispatched quantizer gives the same bytes as tg__quantize_act_row. */
+    const tg_from_float_fn quantize = tg__kernels_get()->quantize_act[j->act_type];
     for (long r = r0; r < r1; r++)
-        tg__quantize_act_row(j->act_type, j->x + r * j->x_stride, j->act + (size_t)r * j->act_row, j->n_in);
+        quantize(j->x + r * j->x_stride, j->act + (size_t)r * j->act_row, j->n_in);
 }
 
 void tg__matmul_prepare(tg_pool *pool, tg_type type, const float *x, int64_t n_in, int64_t x_stride,
@@ -95,7 +98,7 @@ void tg__matmul_prepare(tg_pool *pool, tg_type type, const float *x, int64_t n_i
 typedef struct matmul_job {
     const tg__mat *w;
     const uint8_t *wdata;
-    tg_vec_dot_fn dot;
+    tg__mm_fn mm;
     const uint8_t *act;
     size_t act_row;
     int64_t n_rows;
@@ -107,12 +110,16 @@ static void matmul_worker(void *arg, int ith, int nth) {
     matmul_job *j = arg;
     long o0, o1;
     tg_pool_split((long)j->w->n_out, ith, nth, &o0, &o1);
-    const int64_t n_in = j->w->n_in;
-    for (long o = o0; o < o1; o++) {
-        const uint8_t *row = j->wdata + (size_t)o * j->w->row_bytes;
-        for (int64_t r = 0; r < j->n_rows; r++)
-            j->y[r * j->y_stride + o] = j->dot(n_in, row, j->act + (size_t)r * j->act_row);
-    }
+    if (o1 <= o0)
+        return;
+    /* kernels: this thread's rows times the activations, in chunks of rows
+     * that stay in L2 while the kernel sweeps the weights; each output is
+     * bit-identical to the level's vec_dot whatever the chunking. */
+    const int64_t chunk = TG_MAX((int64_t)1, (int64_t)((128u << 10) / j->act_row));
+    for (int64_t r0 = 0; r0 < j->n_rows; r0 += chunk)
+        j->mm(j->w->n_in, j->wdata + (size_t)o0 * j->w->row_bytes, j->w->row_bytes, o1 - o0,
+              j->act + (size_t)r0 * j->act_row, j->act_row, TG_MIN(chunk, j->n_rows - r0),
+              j->y + r0 * j->y_stride + o0, j->y_stride);
 }
 
 void tg__matmul(tg_pool *pool, const tg__mat *w, int64_t mat, const void *act, int64_t n_rows, float *y,
@@ -121,7 +128,7 @@ void tg__matmul(tg_pool *pool, const tg__mat *w, int64_t mat, const void *act, i
     matmul_job j = {
         .w = w,
         .wdata = w->data + (size_t)mat * (size_t)w->n_out * w->row_bytes,
-        .dot = tr->vec_dot,
+        .mm = tg__kernels_get()->type[w->type].mm, /* kernels: dispatched (was tr->vec_dot) */
         .act = act,
         .act_row = tg_type_row_size(tr->vec_dot_type, w->n_in),
         .n_rows = n_rows,

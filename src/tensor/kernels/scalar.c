@@ -68,6 +68,12 @@ void tg__kernels_fill_scalar(tg__kernels *k) {
     SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
 #undef SET
+    /* Any type's own encoder by default; the activation types as below. */
+    for (uint32_t t = 0; t < TG_TYPE_COUNT; t++) {
+        const tg_type_traits *tr = tg_type_get(t);
+        if (tr && tr->from_float)
+            k->quantize_act[t] = tr->from_float;
+    }
     k->quantize_act[TG_TYPE_F32] = tg__f32_from_float;
     k->quantize_act[TG_TYPE_F16] = tg__f16_from_float;
     k->quantize_act[TG_TYPE_BF16] = tg__bf16_from_float;
