@@ -53,7 +53,7 @@ endef
 # Keep intermediate objects (the fuzz and test link rules chain through
 # them).  .PRECIOUS, not .SECONDARY: the latter would let an up-to-date
 # archive hide a missing object of a newly added source file.
-.PRECIOUS: %.o
+.PRECIOUS: $(BUILD)/rel/%.o $(BUILD)/asan/%.o $(BUILD)/fuzzlib/%.o
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/rel/tinglado

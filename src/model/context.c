@@ -74,6 +74,7 @@ static void layout(tg_ctx *c, carver *cv, int n_threads) {
     c->b_seq = carve(cv, U, sizeof(int32_t));
     c->b_out = carve(cv, U, sizeof(int32_t));
     c->saved_len = carve(cv, (size_t)c->kv.n_seq, sizeof(int32_t));
+    c->next_pos = carve(cv, (size_t)c->kv.n_seq, sizeof(int32_t));
     c->logits = carve(cv, (size_t)c->n_outputs_max * (size_t)hp->n_vocab, sizeof(float));
 }
 
@@ -193,7 +194,7 @@ void tg_ctx_seq_truncate(tg_ctx *c, int32_t seq, int32_t p0) {
  * so a bad batch changes nothing. */
 static tg_status validate(tg_ctx *c, const tg_batch *b, int32_t *pos, int32_t *seq, int32_t *n_out) {
     const int32_t n_vocab = c->model->hp.n_vocab;
-    int32_t *next = c->saved_len; /* borrowed: decode fills it after validation */
+    int32_t *next = c->next_pos;
     memcpy(next, c->kv.len, (size_t)c->kv.n_seq * sizeof *next);
     tg_status s = TG_OK;
     *n_out = 0;

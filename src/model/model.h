@@ -127,7 +127,8 @@ struct tg_ctx {
 
     /* per-decode bookkeeping for batches of up to n_ubatch tokens */
     int32_t *b_pos, *b_seq, *b_out; /* (n_ubatch) */
-    int32_t *saved_len;   /* (n_seq) */
+    int32_t *saved_len;   /* (n_seq) cache lengths before the decode */
+    int32_t *next_pos;    /* (n_seq) scratch of the batch validation */
 
     /* outputs of the last decode */
     float *logits;        /* (n_outputs_max, n_vocab) */
