@@ -384,6 +384,10 @@ tg_ctx_params tg_ctx_default_params(void);
 tg_ctx *tg_ctx_new(const tg_model *m, const tg_ctx_params *p);
 void tg_ctx_free(tg_ctx *c);
 int32_t tg_ctx_n_ctx(const tg_ctx *c);
+int tg_ctx_n_threads(const tg_ctx *c);
+/* The SIMD level the kernels run at: "scalar", "avx2" or "avx512"
+ * (TINGLADO_CPU=scalar|avx2|avx512 forces one). */
+const char *tg_cpu_level(void);
 
 /* A batch of tokens to evaluate.  Token i goes to sequence seq[i] (all 0 if
  * seq is NULL) at position pos[i] (if pos is NULL: each sequence's next
@@ -584,6 +588,11 @@ double tg_stats_median(const double *x, size_t n);
 tg_estimate tg_stats_median_boot(const double *x, size_t n, int resamples, uint64_t seed);
 /* Wilson score 95% interval of a proportion k/n. */
 tg_estimate tg_stats_wilson(size_t k, size_t n);
+
+/* Memory read bandwidth in GB/s (10^9 bytes/s): n_threads stream through a
+ * buffer of `bytes` (make it much larger than the caches), reps times;
+ * median with a bootstrap interval.  value 0 on failure. */
+tg_estimate tg_measure_read_bandwidth(int n_threads, size_t bytes, int reps);
 
 #ifdef __cplusplus
 }

@@ -170,6 +170,7 @@ void tg_ctx_free(tg_ctx *c) {
 }
 
 int32_t tg_ctx_n_ctx(const tg_ctx *c) { return c->kv.n_ctx; }
+int tg_ctx_n_threads(const tg_ctx *c) { return tg_pool_size(c->pool); }
 int32_t tg_ctx_n_outputs(const tg_ctx *c) { return c->n_outputs; }
 const uint64_t *tg_ctx_moe_counts(const tg_ctx *c) { return c->moe_counts; }
 

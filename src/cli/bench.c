@@ -1,0 +1,208 @@
+/*
+ * bench.c — `tinglado bench`: prompt-processing and generation speed, each
+ * a median with a 95% bootstrap interval over repetitions, and the decode
+ * roofline: the bytes of weights one token reads ÷ this machine's measured
+ * read bandwidth is the fastest generation can go; the fraction of it
+ * reached says how much is left.
+ *
+ * As llama-bench does: pp = one batch of P random tokens from an empty
+ * cache (logits of the last only); tg = N tokens one at a time from an
+ * empty cache.  One untimed warm-up of each first.
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *f) {
+    fputs("usage: tinglado bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 5] [--json]\n"
+          "\n"
+          "Prompt processing (pp) and generation (tg) speed in tokens/s, median with a 95%\n"
+          "bootstrap interval over the repetitions, and the decode roofline (weight bytes per\n"
+          "token ÷ the measured memory read bandwidth).\n"
+          "\n"
+          "  -m, --model NAME     a GGUF path or a cached model name\n"
+          "  -p, --n-prompt P     prompt tokens per pp run (default 512; 0 skips pp)\n"
+          "  -n, --n-gen N        generated tokens per tg run (default 128; 0 skips tg)\n"
+          "  -t, --threads N      threads (default: all CPUs)\n"
+          "  -r, --reps R         repetitions (default 5)\n"
+          "      --no-roofline    skip the memory bandwidth measurement\n"
+          "      --json           one JSON object on stdout\n"
+          "  -h, --help           this text\n",
+          f);
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Tokens/s of one pp run (or tg run when one_by_one). */
+static double timed_run(tg_ctx *ctx, const tg_token *toks, int32_t n, bool one_by_one, bool *ok) {
+    tg_ctx_seq_truncate(ctx, 0, 0);
+    double t0 = now_s();
+    if (one_by_one) {
+        for (int32_t i = 0; i < n && *ok; i++) {
+            tg_batch b = {.n = 1, .token = &toks[i]};
+            *ok = tg_ctx_decode(ctx, &b) == TG_OK;
+        }
+    } else {
+        tg_batch b = {.n = n, .token = toks};
+        *ok = tg_ctx_decode(ctx, &b) == TG_OK;
+    }
+    return (double)n / (now_s() - t0);
+}
+
+static void print_json_est(const char *name, int32_t tokens, const tg_estimate *e, const double *samples) {
+    printf("\"%s\":{\"tokens\":%d,\"median\":%.3f,\"lo\":%.3f,\"hi\":%.3f,\"n\":%zu,\"samples\":[", name, tokens,
+           e->value, e->lo, e->hi, e->n);
+    for (size_t i = 0; i < e->n; i++)
+        printf("%s%.3f", i ? "," : "", samples[i]);
+    printf("]}");
+}
+
+int tg_cli_bench(int argc, char **argv) {
+    enum { OPT_JSON = 256, OPT_NO_ROOF };
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'}, {"n-prompt", required_argument, NULL, 'p'},
+        {"n-gen", required_argument, NULL, 'n'}, {"threads", required_argument, NULL, 't'},
+        {"reps", required_argument, NULL, 'r'},  {"json", no_argument, NULL, OPT_JSON},
+        {"no-roofline", no_argument, NULL, OPT_NO_ROOF}, {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    const char *model_arg = NULL;
+    long n_prompt = 512, n_gen = 128, threads = 0, reps = 5;
+    bool json = false, roofline = true;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:p:n:t:r:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_arg = optarg; break;
+        case 'p':
+            if (!tg_cli_parse_int("--n-prompt", optarg, 0, 1 << 16, &n_prompt))
+                return 2;
+            break;
+        case 'n':
+            if (!tg_cli_parse_int("--n-gen", optarg, 0, 1 << 16, &n_gen))
+                return 2;
+            break;
+        case 't':
+            if (!tg_cli_parse_int("--threads", optarg, 1, 512, &threads))
+                return 2;
+            break;
+        case 'r':
+            if (!tg_cli_parse_int("--reps", optarg, 1, 1000, &reps))
+                return 2;
+            break;
+        case OPT_JSON: json = true; break;
+        case OPT_NO_ROOF: roofline = false; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!model_arg || optind != argc || (n_prompt == 0 && n_gen == 0)) {
+        fputs("tinglado bench: give -m MODEL (and a non-zero -p or -n)\n", stderr);
+        usage(stderr);
+        return 2;
+    }
+    int rc = 1;
+    tg_model *m = NULL;
+    tg_ctx *ctx = NULL;
+    tg_token *toks = NULL;
+    double *pp = NULL, *tg = NULL;
+    char path[4096];
+    if (tg_cli_resolve_model(model_arg, path, sizeof path) != TG_OK || !(m = tg_model_load(path))) {
+        rc = tg_cli_fail("bench");
+        goto out;
+    }
+    const long n_max = n_prompt > n_gen ? n_prompt : n_gen;
+    tg_ctx_params cp = tg_ctx_default_params();
+    cp.n_ctx = (int32_t)(n_max + 16);
+    cp.n_ubatch = (int32_t)(n_prompt > 0 ? n_prompt : 1);
+    cp.n_threads = (int)threads;
+    if (!(ctx = tg_ctx_new(m, &cp))) {
+        rc = tg_cli_fail("bench");
+        goto out;
+    }
+    toks = malloc((size_t)n_max * sizeof *toks);
+    pp = calloc((size_t)reps, sizeof *pp);
+    tg = calloc((size_t)reps, sizeof *tg);
+    if (!toks || !pp || !tg)
+        goto out;
+    uint64_t st = 12345;
+    for (long i = 0; i < n_max; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        toks[i] = (tg_token)((st >> 33) % (uint64_t)tg_model_n_vocab(m));
+    }
+    bool ok = true;
+    if (n_prompt)
+        timed_run(ctx, toks, (int32_t)n_prompt, false, &ok);
+    if (n_gen)
+        timed_run(ctx, toks, (int32_t)(n_gen < 16 ? n_gen : 16), true, &ok);
+    for (long r = 0; r < reps && ok; r++) {
+        if (n_prompt)
+            pp[r] = timed_run(ctx, toks, (int32_t)n_prompt, false, &ok);
+        if (n_gen)
+            tg[r] = timed_run(ctx, toks, (int32_t)n_gen, true, &ok);
+        if (!json)
+            fprintf(stderr, "\rrep %ld/%ld", r + 1, reps);
+    }
+    if (!json)
+        fputc('\n', stderr);
+    if (!ok) {
+        rc = tg_cli_fail("bench");
+        goto out;
+    }
+    tg_estimate epp = tg_stats_median_boot(pp, (size_t)reps, 2000, 1);
+    tg_estimate etg = tg_stats_median_boot(tg, (size_t)reps, 2000, 2);
+    const uint64_t wbytes = tg_model_weight_bytes(m);
+    tg_estimate bw = {0};
+    if (roofline && n_gen)
+        bw = tg_measure_read_bandwidth(tg_ctx_n_threads(ctx), (size_t)1 << 30, (int)(reps < 5 ? 5 : reps));
+    const double roof = bw.value > 0 ? bw.value * 1e9 / (double)wbytes : 0.0;
+    const int nt = tg_ctx_n_threads(ctx);
+
+    if (json) {
+        printf("{\"model\":\"%s\",\"arch\":\"%s\",\"threads\":%d,\"cpu_level\":\"%s\",\"weight_bytes_per_token\":%llu,",
+               path, tg_model_arch(m), nt, tg_cpu_level(), (unsigned long long)wbytes);
+        if (n_prompt) {
+            print_json_est("pp", (int32_t)n_prompt, &epp, pp);
+            putchar(',');
+        }
+        if (n_gen) {
+            print_json_est("tg", (int32_t)n_gen, &etg, tg);
+            putchar(',');
+        }
+        if (bw.value > 0)
+            printf("\"read_bandwidth_gbs\":{\"median\":%.3f,\"lo\":%.3f,\"hi\":%.3f,\"n\":%zu},"
+                   "\"roofline_tps\":%.3f,\"roofline_fraction\":%.4f,",
+                   bw.value, bw.lo, bw.hi, bw.n, roof, etg.value / roof);
+        printf("\"reps\":%ld}\n", reps);
+    } else {
+        printf("model %s (%s), %d threads, CPU kernels %s\n", path, tg_model_arch(m), nt, tg_cpu_level());
+        printf("%-8s %12s  %-22s %s\n", "test", "tokens/s", "95% interval", "n");
+        if (n_prompt)
+            printf("pp%-6ld %12.2f  [%8.2f, %8.2f]    %zu\n", n_prompt, epp.value, epp.lo, epp.hi, epp.n);
+        if (n_gen)
+            printf("tg%-6ld %12.2f  [%8.2f, %8.2f]    %zu\n", n_gen, etg.value, etg.lo, etg.hi, etg.n);
+        if (bw.value > 0) {
+            printf("memory read bandwidth %.1f GB/s [%.1f, %.1f] (n=%zu)\n", bw.value, bw.lo, bw.hi, bw.n);
+            printf("decode roofline: %.1f MB of weights per token → %.1f tokens/s; tg reaches %.0f%% "
+                   "[%.0f%%, %.0f%%] of it\n",
+                   (double)wbytes / 1e6, roof, 100.0 * etg.value / roof, 100.0 * etg.lo / roof,
+                   100.0 * etg.hi / roof);
+        }
+    }
+    rc = 0;
+out:
+    free(toks);
+    free(pp);
+    free(tg);
+    tg_ctx_free(ctx);
+    tg_model_free(m);
+    return rc;
+}
