@@ -152,12 +152,23 @@ static tg_status load_kind(tg_vocab *v, const tg_gguf *g, const char *path) {
         v->clean_spaces = true;
         return TG_OK;
     }
-    static const char *const known[] = {"bert", "t5", "rwkv", "plamo2", "none", "no_vocab",
+    if (!strcmp(v->model_name, "bert")) {
+        /* WordPiece (wordpiece.c); llama.cpp's defaults.  escape_whitespaces
+         * only tells the detokenizer to render "▁" as a space: tg_tokenize
+         * hands WordPiece the raw text. */
+        v->kind = TG_VOCAB_WPM;
+        v->bos = 101, v->eos = -1, v->unk = 100, v->sep = 102, v->pad = 0, v->mask = 103;
+        v->add_bos = true, v->add_eos = false, v->add_sep = true;
+        v->add_space_prefix = false;
+        v->clean_spaces = true;
+        return TG_OK;
+    }
+    static const char *const known[] = {"t5", "rwkv", "plamo2", "none", "no_vocab",
                                         "hybriddna", "whitespace", "test", NULL};
     if (name_is(v->model_name, known))
         return tg__fail(TG_ERR_UNSUPPORTED,
                         "%s: tokenizer model '%s' is not supported (tinglado handles 'llama' "
-                        "(SentencePiece) and 'gpt2' (byte-level BPE))",
+                        "(SentencePiece), 'gpt2' (byte-level BPE) and 'bert' (WordPiece))",
                         path, v->model_name);
     return tg__fail(TG_ERR_UNSUPPORTED, "%s: unknown tokenizer model '%s'", path, v->model_name);
 }
@@ -576,7 +587,9 @@ tg_status tg__vocab_load(const tg_gguf *g, tg_vocab **out) {
     if (!s)
         s = load_tokens(v, g, path);
     if (!s)
-        s = v->kind == TG_VOCAB_SPM ? tg__spm_init(v, g) : tg__bpe_init(v, g);
+        s = v->kind == TG_VOCAB_SPM ? tg__spm_init(v, g)
+            : v->kind == TG_VOCAB_WPM ? tg__wpm_init(v, g)
+                                      : tg__bpe_init(v, g);
     if (!s)
         s = load_special_ids(v, g, path);
     if (!s)
@@ -629,6 +642,8 @@ void tg_vocab_free(tg_vocab *v) {
         tg__spm_free(v);
     if (v->bpe)
         tg__bpe_free(v);
+    if (v->wpm)
+        tg__wpm_free(v);
     free(v->text);
     free(v->strings);
     free(v->scores);
@@ -822,9 +837,15 @@ tg_status tg_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokeni
                       tg_tokens *out) {
     if (!v || !out || (!text && len))
         return tg__fail(TG_ERR_ARG, "tg_tokenize: missing vocabulary, text or output");
-    if (opts.add_special && ((v->add_bos && v->bos < 0) || (v->add_eos && v->eos < 0)))
+    /* WordPiece always frames the text as [CLS] … [SEP] and ignores the
+     * add_bos/add_eos flags (llama.cpp) */
+    const bool wpm = v->kind == TG_VOCAB_WPM;
+    if (opts.add_special && !wpm && ((v->add_bos && v->bos < 0) || (v->add_eos && v->eos < 0)))
         return tg__fail(TG_ERR_FORMAT, "the vocabulary asks for a %s token but has none",
                         v->add_bos && v->bos < 0 ? "BOS" : "EOS");
+    if (opts.add_special && wpm && (v->bos < 0 || v->sep < 0))
+        return tg__fail(TG_ERR_FORMAT, "the WordPiece vocabulary has no %s token",
+                        v->bos < 0 ? "[CLS] (BOS)" : "[SEP]");
     size_t n0 = out->n;
     frag_list frags = {0};
     tg__buf buf = {0};
@@ -835,7 +856,7 @@ tg_status tg_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokeni
     /* SentencePiece puts a space before text that starts the input or
      * follows a special token (when add_space_prefix is set). */
     bool prev_special = true;
-    if (opts.add_special && v->add_bos && !tg__tokens_push(out, v->bos))
+    if (opts.add_special && (v->add_bos || wpm) && !tg__tokens_push(out, v->bos))
         goto nomem;
     for (size_t i = 0; i < frags.n; i++) {
         fragment f = frags.f[i];
@@ -843,6 +864,11 @@ tg_status tg_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokeni
             if (!tg__tokens_push(out, f.id))
                 goto nomem;
             prev_special = true;
+            continue;
+        }
+        if (wpm) {
+            if ((s = tg__wpm_tokenize(v, text + f.off, f.len, out)))
+                goto fail;
             continue;
         }
         bool space = v->kind == TG_VOCAB_SPM && v->add_space_prefix && prev_special;
@@ -854,7 +880,9 @@ tg_status tg_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokeni
             goto fail;
         prev_special = false;
     }
-    if (opts.add_special && v->add_eos && !tg__tokens_push(out, v->eos))
+    if (opts.add_special && v->add_eos && !wpm && !tg__tokens_push(out, v->eos))
+        goto nomem;
+    if (opts.add_special && wpm && !tg__tokens_push(out, v->sep))
         goto nomem;
     free(frags.f);
     tg__buf_free(&buf);

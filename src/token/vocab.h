@@ -6,6 +6,7 @@
  *              text, BOS/EOS handling, and tg_tokenize() itself;
  *   spm.c      the SentencePiece-style tokenizer ("llama");
  *   bpe.c      byte-level BPE ("gpt2") with its merges table;
+ *   wordpiece.c WordPiece ("bert"): BERT normalisation and greedy matching;
  *   pretok.c   the PCRE2 pre-tokenizer regexes chosen by tokenizer.ggml.pre;
  *   detok.c    token → bytes and the streaming UTF-8-safe detokenizer.
  * The kind-specific files keep their own state behind the opaque pointers.
@@ -17,6 +18,7 @@
 
 typedef struct tg__spm_state tg__spm_state;
 typedef struct tg__bpe_state tg__bpe_state;
+typedef struct tg__wpm_state tg__wpm_state;
 
 /* llama.cpp's token attribute bits (llama_token_attr), kept bit-identical. */
 enum {
@@ -72,6 +74,7 @@ struct tg_vocab {
 
     tg__spm_state *spm;
     tg__bpe_state *bpe;
+    tg__wpm_state *wpm;
 };
 
 /* tg_vocab_load with its status (tests tell "unsupported" from "broken"). */
@@ -100,5 +103,12 @@ tg_status tg__spm_tokenize(const tg_vocab *v, const char *text, size_t len, tg_t
 tg_status tg__bpe_init(tg_vocab *v, const tg_gguf *g);
 void tg__bpe_free(tg_vocab *v);
 tg_status tg__bpe_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokens *out);
+
+/* WordPiece: reads the normalizer flags; tokenizes one raw fragment (no
+ * special tokens inside, not escaped); [CLS]/[SEP] are added by tg_tokenize. */
+tg_status tg__wpm_init(tg_vocab *v, const tg_gguf *g);
+void tg__wpm_free(tg_vocab *v);
+tg_status tg__wpm_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokens *out);
+bool tg__wpm_lowercase(const tg_vocab *v);
 
 #endif /* TG_TOKEN_VOCAB_H */
