@@ -594,6 +594,63 @@ tg_estimate tg_stats_wilson(size_t k, size_t n);
  * median with a bootstrap interval.  value 0 on failure. */
 tg_estimate tg_measure_read_bandwidth(int n_threads, size_t bytes, int reps);
 
+/* ------------------------------------------------------------------ */
+/* Grammar-constrained decoding                                        */
+/* ------------------------------------------------------------------ */
+
+/* A grammar restricts what a sequence may generate, byte by byte; a grammar
+ * state applies it to a vocabulary, token by token.  A compiled grammar is
+ * immutable and may be shared across threads; a state belongs to one
+ * sequence (one thread at a time).  Supported JSON Schema subset, limits and
+ * guarantees: docs/grammar.md.  The guarantee: every text a state accepts up
+ * to completion is a JSON document that validates against the schema (for
+ * the documented subset), and every state reachable by accepting allowed
+ * tokens can still be completed. */
+typedef struct tg_grammar tg_grammar;
+
+/* Compiles a JSON Schema (len bytes of JSON text) into a grammar for one
+ * JSON document.  NULL with a message naming the keyword and the JSON
+ * pointer of the offending part when the schema is malformed, uses an
+ * unsupported validation keyword, admits no document, or exceeds a limit. */
+tg_grammar *tg_grammar_from_json_schema(const char *schema, size_t len);
+/* Any JSON object (OpenAI's response_format {"type": "json_object"}). */
+tg_grammar *tg_grammar_json_object(void);
+/* A grammar in llama.cpp's GBNF notation, started at the rule `root`.
+ * NULL with a message (line and column) on a syntax error, an undefined
+ * rule, left recursion or a limit. */
+tg_grammar *tg_grammar_from_gbnf(const char *text, size_t len);
+void tg_grammar_free(tg_grammar *g);
+
+/* One sequence's position in a grammar, bound to a vocabulary (the token
+ * index it needs is built on first use and shared by states of the same
+ * vocabulary).  The grammar and the vocabulary must outlive the state.
+ * NULL on allocation failure. */
+typedef struct tg_grammar_state tg_grammar_state;
+tg_grammar_state *tg_grammar_state_new(const tg_grammar *g, const tg_vocab *v);
+void tg_grammar_state_free(tg_grammar_state *st);
+/* Back to the start of the grammar (nothing generated yet). */
+void tg_grammar_state_reset(tg_grammar_state *st);
+/* Fills bits (n_vocab bits: (n_vocab + 31) / 32 words, bit t of word t/32 =
+ * token t) with the tokens that may come next: those whose text keeps the
+ * grammar satisfiable, plus the end-of-generation tokens exactly when the
+ * text so far is complete.  Control and other special tokens are never
+ * allowed.  The result suits tg_sampler_set_allowed.  TG_ERR_RANGE (with a
+ * message) if no token at all can continue, which only happens with a
+ * vocabulary that cannot spell a byte the grammar requires. */
+tg_status tg_grammar_allowed(tg_grammar_state *st, uint32_t *bits);
+/* Advances over token t.  TG_ERR_ARG (state unchanged) if t is not allowed.
+ * An end-of-generation token is accepted when the text is complete and
+ * leaves the state finished. */
+tg_status tg_grammar_accept(tg_grammar_state *st, tg_token t);
+/* Advances over raw text (for text the caller inserts itself, e.g. a forced
+ * prefix).  TG_ERR_ARG (state unchanged) if the grammar rejects it. */
+tg_status tg_grammar_accept_text(tg_grammar_state *st, const char *text, size_t len);
+/* The text accepted so far is a complete document (it may still go on:
+ * e.g. more digits of a number). */
+bool tg_grammar_complete(const tg_grammar_state *st);
+/* Complete, and no further byte can follow: generation should end. */
+bool tg_grammar_finished(const tg_grammar_state *st);
+
 #ifdef __cplusplus
 }
 #endif
