@@ -164,6 +164,7 @@ class Stats:
         self.ref_entropy = 0.0
         self.disagreements = []
         self.kl_values = []
+        self.per_doc = {}        # doc -> {"kl": [...], "max_abs_dlogit": [...]} (for --per-position)
 
     def add(self, doc, ref, cand, block=64):
         n = ref.shape[0]
@@ -188,6 +189,9 @@ class Stats:
                 if bad[i]:
                     self.nonfinite += 1
                 self.kl_values.append(float(kl[i]))
+                pd = self.per_doc.setdefault(doc, {"kl": [], "max_abs_dlogit": []})
+                pd["kl"].append(float(kl[i]))
+                pd["max_abs_dlogit"].append(float(dl[i].max()) if not bad[i] else float("inf"))
                 self.kl_sum += float(kl[i])
                 if kl[i] > self.kl_max or self.kl_argmax is None:
                     self.kl_max = float(kl[i])
@@ -263,6 +267,8 @@ def teacher(a, model, llm=None):
                 print(f"  {name}: {len(toks)} positions", file=sys.stderr)
     r = st.summary()
     r.update(documents=len(docs), seconds_llama=t_ref, seconds_tinglado=t_tg)
+    if a.per_position:
+        r["per_position"] = st.per_doc
     return r
 
 
@@ -324,6 +330,8 @@ def greedy_cmp(a, model, llm=None):
                 got_text = stdout.decode("utf-8", "replace")
                 if a.strip_prompt and got_text.startswith(prompt):
                     got_text = got_text[len(prompt):]
+                if got_text.endswith("\n") and not ref_text.endswith("\n"):
+                    got_text = got_text[:-1]  # a final newline printed by the CLI
                 c = next((k for k in range(min(len(ref_text), len(got_text))) if ref_text[k] != got_text[k]), None)
                 if c is None and len(ref_text) != len(got_text):
                     c = min(len(ref_text), len(got_text))
@@ -486,6 +494,8 @@ def main():
     ap.add_argument("--out", help="make-ppl-text: output file")
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--json", help="write the full report as JSON here")
+    ap.add_argument("--per-position", action="store_true",
+                    help="teacher: put each position's KL and max |dlogit| in the JSON (where does it diverge?)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     models = a.model or [str(DEFAULT_MODEL)]
