@@ -568,6 +568,84 @@ const char *const *tg_chat_stop_strings(tg_chat_template t);
 
 
 /* ------------------------------------------------------------------ */
+/* Embeddings: BERT-family encoders (all-MiniLM, bge, e5 …)            */
+/* ------------------------------------------------------------------ */
+
+/* How token vectors become one text vector (llama.cpp's numbering, the
+ * value of the GGUF key bert.pooling_type). */
+typedef enum tg_pooling {
+    TG_POOLING_NONE = 0, /* not used for text vectors: files without a
+                            pooling type get MEAN                         */
+    TG_POOLING_MEAN = 1, /* average of every token's vector, [CLS] and [SEP] included */
+    TG_POOLING_CLS = 2,  /* the first token's vector                      */
+    TG_POOLING_LAST = 3, /* the last token's vector                       */
+} tg_pooling;
+
+typedef struct tg_embedder tg_embedder;
+
+typedef struct tg_embedder_params {
+    int n_threads;          /* 0: all online CPUs                              */
+    int32_t max_tokens;     /* tokens kept per text, [CLS]/[SEP] included (0: the
+                               model's context length, e.g. 512); must not exceed it */
+    int32_t n_batch_tokens; /* most tokens of all texts together in one forward
+                               pass (0: 2048; raised to max_tokens if smaller)   */
+    bool normalize;         /* L2-normalise every vector (default true)         */
+} tg_embedder_params;
+
+/* Per-text report of tg_embed. */
+typedef struct tg_embed_info {
+    int32_t n_tokens;      /* tokens the model saw, [CLS] and [SEP] included   */
+    int32_t n_tokens_text; /* tokens the whole text gives; > n_tokens when cut  */
+    bool truncated;        /* the text was longer than max_tokens               */
+} tg_embed_info;
+
+tg_embedder_params tg_embedder_default_params(void);
+/* Loads a GGUF embedding model (general.architecture "bert"): maps the file,
+ * loads its tokenizer, binds and checks every weight.  p may be NULL for the
+ * defaults.  NULL on failure with a message. */
+tg_embedder *tg_embedder_load(const char *path, const tg_embedder_params *p);
+void tg_embedder_free(tg_embedder *e);
+int32_t tg_embedder_dim(const tg_embedder *e);        /* floats per vector */
+int32_t tg_embedder_max_tokens(const tg_embedder *e); /* after defaults    */
+tg_pooling tg_embedder_pooling(const tg_embedder *e);
+const tg_vocab *tg_embedder_vocab(const tg_embedder *e);
+
+/* Embeds n texts into out[n * dim] (row i = text i).  lens[i] is the byte
+ * length of texts[i] (lens NULL: NUL-terminated).  info, if not NULL, gets n
+ * reports.  Defined behaviour on any input:
+ *   - the text is tokenized as [CLS] text [SEP]; an empty (or all-whitespace,
+ *     or all-invalid) text is just [CLS] [SEP] and still gets a vector;
+ *   - a text longer than max_tokens keeps its first max_tokens − 1 tokens and
+ *     then [SEP] (as Hugging Face truncates), and info says so;
+ *   - invalid UTF-8 bytes are dropped (each is read as U+FFFD, which
+ *     WordPiece removes), never an error.
+ * Texts are packed into forward passes of up to n_batch_tokens tokens; each
+ * token attends only to its own text (the padding mask of a padded batch).
+ * Not thread-safe: one call at a time per embedder (scratch is shared). */
+tg_status tg_embed(tg_embedder *e, const char *const *texts, const size_t *lens, size_t n, float *out,
+                   tg_embed_info *info);
+/* The same from token ids already framed as the model expects ([CLS] …
+ * [SEP]); n_ids[i] must be 1..max_tokens and every id in the vocabulary. */
+tg_status tg_embed_tokens(tg_embedder *e, const tg_token *const *ids, const size_t *n_ids, size_t n,
+                          float *out);
+/* Cosine similarity of two vectors of dim floats (accumulated in double;
+ * 0 when either is all zeros). */
+double tg_embed_cosine(const float *a, const float *b, int32_t dim);
+
+/* Converting models into GGUF files.  The source is a Hugging Face BERT
+ * model directory (config.json, model.safetensors, tokenizer.json and, for
+ * sentence-transformers models, modules.json with its pooling config).
+ * Weight matrices become `type` (F32, F16 or Q8_0; Q8_0 rows that are not
+ * whole blocks stay F16); norms, biases, position and token-type embeddings
+ * stay F32 — the choices of llama.cpp's converter, whose tensor names and
+ * metadata the file carries, so llama.cpp loads it as well. */
+typedef struct tg_convert_params {
+    tg_type type; /* TG_TYPE_F16 by default */
+} tg_convert_params;
+tg_convert_params tg_convert_default_params(void);
+tg_status tg_convert(const char *src, const char *dst, const tg_convert_params *p);
+
+/* ------------------------------------------------------------------ */
 /* Statistics: every figure tinglado reports comes with an interval   */
 /* and the number of observations behind it                           */
 /* ------------------------------------------------------------------ */
