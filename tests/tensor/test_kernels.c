@@ -519,10 +519,32 @@ static void test_mm(void) {
                 free(xf);
                 free(y);
             }
+            /* One activation row and long rows (decoding; the gemv paths
+             * with and without their precomputed-activation buffers). */
+            for (int len = 0; len < 2; len++) {
+                /* 32-element types: 20 and 160 blocks (the gemv keeps 128 blocks of activation data). */
+                const int64_t n = is_float ? (len ? 5003 : 640) : tw->block_size == 32 ? (len ? 160 : 20) * 32 : (len ? 20 : 3) * 256;
+                const int64_t nw = 6;
+                const size_t ws = tg_type_row_size(t, n) + 3, as = tg_type_row_size(at, n);
+                uint8_t *w = malloc(ws * (size_t)nw + 1), *a = malloc(as + 1);
+                float *xf = malloc((size_t)n * sizeof *xf), y[6];
+                for (int64_t o = 0; o < nw; o++) {
+                    random_floats(&rng, xf, n, (int)o);
+                    tw->from_float(xf, w + 1 + (size_t)o * ws, n);
+                }
+                random_floats(&rng, xf, n, 2);
+                ref_quantize_act(at, xf, a + 1, n);
+                tk->mm(n, w + 1, ws, nw, a + 1, as, 1, y, nw);
+                for (int64_t o = 0; o < nw; o++)
+                    bad += f32_bits(y[o]) != f32_bits(tk->vec_dot(n, w + 1 + (size_t)o * ws, a + 1));
+                free(w);
+                free(a);
+                free(xf);
+            }
             CHECK_MSG(bad == 0, "%s %s: %d mm outputs differ from vec_dot or overwrote padding", L->name, tw->name,
                       bad);
         }
-        fprintf(stderr, "    %-16s mm == vec_dot bit for bit over %zu shapes for %d types\n", L->name,
+        fprintf(stderr, "    %-16s mm == vec_dot bit for bit over %zu shapes and 2 long rows for %d types\n", L->name,
                 ARRAY_LEN(shapes), checked_types);
     }
 }

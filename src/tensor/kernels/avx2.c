@@ -32,12 +32,21 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
+/* An empty asm that "changes" v: the compiler may not move the sums that
+ * produced v past it.  Without it GCC reassociates the integer sums of a
+ * K-quant tile, computes every product first and spills them to the stack. */
+#define KEEP(v) __asm__("" : "+x"(v))
+
 /* ---- helpers ----------------------------------------------------------- */
 
-INLINE float f16_at(const uint8_t *p) {
+INLINE uint16_t u16_at(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
+    return h;
+}
+
+INLINE float f16_at(const uint8_t *p) {
+    return _cvtsh_ss(u16_at(p));
 }
 
 INLINE float f32_at(const uint8_t *p) {
@@ -65,14 +74,15 @@ INLINE float hsum4(__m128 s) {
 }
 
 /* 16 packed bytes -> 32 nibbles: low nibbles are elements 0..15, high
- * nibbles elements 16..31 (the Q4_0/Q4_1/Q5_x layout). */
+ * nibbles elements 16..31 (the Q4_0/Q4_1/Q5_x layout).  The bytes are
+ * broadcast to both halves and the high half shifted by 4. */
 INLINE __m256i nibbles32(const uint8_t *qs) {
-    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+    const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    return _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0f));
 }
 
-/* The 32 bits of qh (little-endian) as bytes: 0xff where bit j is set. */
-INLINE __m256i bits32(const uint8_t *qh) {
+/* The 32 bits of qh (little-endian) as bytes: 0x10 where bit j is set. */
+INLINE __m256i bits32_x16(const uint8_t *qh) {
     uint32_t bits;
     memcpy(&bits, qh, 4);
     /* Byte j takes byte j/8 of the bits (in-lane shuffle of a broadcast),
@@ -82,7 +92,7 @@ INLINE __m256i bits32(const uint8_t *qh) {
         _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3,
                          3, 3, 3, 3, 3, 3));
     const __m256i sel = _mm256_set1_epi64x(0x8040201008040201ll);
-    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, sel), sel);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, sel), sel), _mm256_set1_epi8(0x10));
 }
 
 /* int32 lane k = sum of w[i] * a[i] over i in 4k..4k+3, for signed w (any
@@ -92,13 +102,15 @@ INLINE __m256i dot_s8(__m256i w, __m256i aw, __m256i a) {
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 
-/* The same for unsigned u (at most 127 here, so no int16 saturation). */
-INLINE __m256i dot_u8(__m256i u, __m256i a) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), _mm256_set1_epi16(1));
-}
-
 /* ---- Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (32-element blocks) -------------------- */
 
+/* Q8_0 weights are any int8 and go through the sign trick (dot_s8).  The
+ * nibble types are unpacked to unsigned bytes u = w + K (0..31) and
+ * multiplied as u8 x s8 directly; the offset comes off as K times the pair
+ * sums of the activations, an int16 vector per activation block ("koff",
+ * shared by every weight row):  sum (u - K) a = sum u a - K sum a.
+ * K = 8 (Q4_0), 16 (Q5_0), 0 (Q4_1, Q5_1: their min goes through Q8_1's s).
+ * Either way int32 lane k ends up with the exact sum over elements 4k..4k+3. */
 enum { L_Q4_0, L_Q4_1, L_Q5_0, L_Q5_1, L_Q8_0 };
 
 INLINE size_t legacy_bytes(int kind) {
@@ -111,40 +123,52 @@ INLINE size_t legacy_bytes(int kind) {
     }
 }
 
-/* Q4_1/Q5_1 are unsigned with a min (activation Q8_1); the others signed. */
-INLINE int legacy_unsigned(int kind) {
+/* Q4_1/Q5_1 have a min (activation Q8_1). */
+INLINE int legacy_min(int kind) {
     return kind == L_Q4_1 || kind == L_Q5_1;
 }
 
-/* The quants of one weight block, element j in byte j: signed values for
- * Q4_0/Q5_0/Q8_0, unsigned for Q4_1/Q5_1 (with *m the block's min). */
-INLINE __m256i legacy_quants(int kind, const uint8_t *b, float *d, float *m) {
-    *d = f16_at(b);
+INLINE int legacy_offset(int kind) {
+    return kind == L_Q4_0 ? 8 : kind == L_Q5_0 ? 16 : 0;
+}
+
+/* The quants of one weight block, element j in byte j: int8 for Q8_0,
+ * unsigned w + K for the others. */
+INLINE __m256i legacy_quants(int kind, const uint8_t *b) {
     switch (kind) {
-    case L_Q4_0: /* nibble - 8 */
-        return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
-    case L_Q4_1:
-        *m = f16_at(b + 2);
-        return nibbles32(b + 4);
-    case L_Q5_0: /* nibble + 16*hbit - 16 = nibble | (hbit ? 0 : 0xf0) as int8 */
-        return _mm256_or_si256(nibbles32(b + 6), _mm256_andnot_si256(bits32(b + 2), _mm256_set1_epi8((char)0xf0)));
-    case L_Q5_1:
-        *m = f16_at(b + 2);
-        return _mm256_or_si256(nibbles32(b + 8), _mm256_and_si256(bits32(b + 4), _mm256_set1_epi8(0x10)));
-    default:
-        return load256(b + 2);
+    case L_Q4_0: return nibbles32(b + 2);
+    case L_Q4_1: return nibbles32(b + 4);
+    case L_Q5_0: return _mm256_or_si256(nibbles32(b + 6), bits32_x16(b + 2));
+    case L_Q5_1: return _mm256_or_si256(nibbles32(b + 8), bits32_x16(b + 4));
+    default: return load256(b + 2);
     }
 }
 
+/* K times the pair sums of 32 activations (int16, |.| <= 16 * 254). */
+INLINE __m256i legacy_koff(int kind, __m256i a) {
+    return _mm256_maddubs_epi16(_mm256_set1_epi8((char)legacy_offset(kind)), a);
+}
+
+/* The int32 lanes of one (weight block, activation block) pair. */
+INLINE __m256i legacy_lanes(int kind, __m256i q, __m256i aq, __m256i a, __m256i koff) {
+    if (kind == L_Q8_0)
+        return dot_s8(q, aq, a);
+    __m256i p16 = _mm256_maddubs_epi16(q, a); /* u <= 31: no saturation */
+    if (legacy_offset(kind))
+        p16 = _mm256_sub_epi16(p16, koff);
+    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
 /* MR weight rows x NR activation rows over nb blocks.  Each pair keeps its
- * own 8 float lanes (and, for the unsigned kinds, a float sum of m*s), fed
- * block by block in order: the same sequence for every MR, NR. */
+ * own 8 float lanes (and, for the kinds with a min, a float sum of m*s),
+ * fed block by block in order: the same sequence for every MR, NR and in
+ * legacy_gemv, so all give the same bits. */
 INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, const uint8_t *w,
                         size_t ws, const uint8_t *a, size_t as, float *y, int64_t ys) {
     const size_t wb = legacy_bytes(kind);
-    const int uns = legacy_unsigned(kind);
-    const size_t ab = uns ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
-    const size_t aq = uns ? 4 : 2; /* offset of the activation quants */
+    const int has_min = legacy_min(kind);
+    const size_t ab = has_min ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
+    const size_t aoff = has_min ? 4 : 2; /* offset of the activation quants */
     __m256 acc[4][4];
     float summ[4][4];
 #pragma GCC unroll 4
@@ -155,25 +179,27 @@ INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, 
             summ[o][r] = 0.0f;
         }
     for (int64_t ib = 0; ib < nb; ib++) {
-        __m256i av[4];
+        __m256i av[4], koff[4];
         float da[4], sa[4];
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++) {
             const uint8_t *p = a + (size_t)r * as + (size_t)ib * ab;
-            av[r] = load256(p + aq);
+            av[r] = load256(p + aoff);
+            koff[r] = legacy_offset(kind) ? legacy_koff(kind, av[r]) : _mm256_setzero_si256();
             da[r] = f16_at(p);
-            sa[r] = uns ? f16_at(p + 2) : 0.0f;
+            sa[r] = has_min ? f16_at(p + 2) : 0.0f;
         }
 #pragma GCC unroll 4
         for (int o = 0; o < MR; o++) {
-            float dw, mw = 0.0f;
-            const __m256i q = legacy_quants(kind, w + (size_t)o * ws + (size_t)ib * wb, &dw, &mw);
-            const __m256i aq8 = uns ? q : _mm256_abs_epi8(q);
+            const uint8_t *p = w + (size_t)o * ws + (size_t)ib * wb;
+            const float dw = f16_at(p), mw = has_min ? f16_at(p + 2) : 0.0f;
+            const __m256i q = legacy_quants(kind, p);
+            const __m256i aq = kind == L_Q8_0 ? _mm256_abs_epi8(q) : q;
 #pragma GCC unroll 4
             for (int r = 0; r < NR; r++) {
-                const __m256i lanes = uns ? dot_u8(q, av[r]) : dot_s8(q, aq8, av[r]);
+                const __m256i lanes = legacy_lanes(kind, q, aq, av[r], koff[r]);
                 acc[o][r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(dw * da[r]), acc[o][r]);
-                if (uns)
+                if (has_min)
                     summ[o][r] += mw * sa[r];
             }
         }
@@ -182,33 +208,114 @@ INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, 
     for (int o = 0; o < MR; o++)
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++)
-            y[r * ys + o] = uns ? hsum8(acc[o][r]) + summ[o][r] : hsum8(acc[o][r]);
+            y[r * ys + o] = has_min ? hsum8(acc[o][r]) + summ[o][r] : hsum8(acc[o][r]);
 }
 
-/* Register tiles: 4 weight rows x 2 activation rows (13-15 live vectors),
- * edges with 1 row or 1 activation.  For one activation row (decoding) the
- * nibble types go row by row instead: streaming 4 rows at once from memory
- * measured 15-35% slower for them (not for Q8_0) on an AMD Zen 3. */
+/* One activation row against nw weight rows, one row at a time, with what
+ * comes from the activation (its scales, s and koff) computed once for all
+ * rows, in chunks of GEMV_BLOCKS blocks kept in L1. */
+#define GEMV_BLOCKS 128
+
+INLINE void legacy_gemv(const int kind, int64_t nb, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
+                        float *y) {
+    const size_t wb = legacy_bytes(kind);
+    const int has_min = legacy_min(kind);
+    const size_t ab = has_min ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
+    const size_t aoff = has_min ? 4 : 2;
+    __m256i koff[GEMV_BLOCKS];
+    float da[GEMV_BLOCKS], sa[GEMV_BLOCKS];
+    if (nb > GEMV_BLOCKS) { /* long rows: the tile code, same results */
+        for (int64_t o = 0; o < nw; o++)
+            legacy_tile(kind, 1, 1, nb, w + (size_t)o * ws, 0, a, 0, y + o, 0);
+        return;
+    }
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const uint8_t *p = a + (size_t)ib * ab;
+        koff[ib] = legacy_offset(kind) ? legacy_koff(kind, load256(p + aoff)) : _mm256_setzero_si256();
+        da[ib] = f16_at(p);
+        sa[ib] = has_min ? f16_at(p + 2) : 0.0f;
+    }
+    for (int64_t o = 0; o < nw; o++) {
+        const uint8_t *row = w + (size_t)o * ws;
+        __m256 acc = _mm256_setzero_ps();
+        float summ = 0.0f;
+        int64_t ib = 0;
+        /* Eight blocks at a time: their eight f16 scales gathered with
+         * integer loads and shifts (the integer ports are idle here) and
+         * converted and multiplied by the activation scales in one go; the
+         * products are the same floats as one at a time. */
+        for (; ib + 8 <= nb; ib += 8) {
+            const uint8_t *p = row + (size_t)ib * wb;
+            uint64_t h0 = 0, h1 = 0;
+            for (int k = 0; k < 4; k++) {
+                h0 |= (uint64_t)u16_at(p + k * wb) << (16 * k);
+                h1 |= (uint64_t)u16_at(p + (k + 4) * wb) << (16 * k);
+            }
+            const __m256 dw = _mm256_cvtph_ps(_mm_set_epi64x((long long)h1, (long long)h0));
+            float dd[8];
+            _mm256_storeu_ps(dd, _mm256_mul_ps(dw, _mm256_loadu_ps(da + ib)));
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++, p += wb) {
+                const __m256i q = legacy_quants(kind, p);
+                const __m256i aq = kind == L_Q8_0 ? _mm256_abs_epi8(q) : q;
+                const __m256i lanes = legacy_lanes(kind, q, aq, load256(a + (size_t)(ib + k) * ab + aoff), koff[ib + k]);
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_broadcast_ss(&dd[k]), acc);
+                if (has_min)
+                    summ += f16_at(p + 2) * sa[ib + k];
+            }
+        }
+        for (; ib < nb; ib++) {
+            const uint8_t *p = row + (size_t)ib * wb;
+            const __m256i q = legacy_quants(kind, p);
+            const __m256i aq = kind == L_Q8_0 ? _mm256_abs_epi8(q) : q;
+            const __m256i lanes = legacy_lanes(kind, q, aq, load256(a + (size_t)ib * ab + aoff), koff[ib]);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(f16_at(p) * da[ib]), acc);
+            if (has_min)
+                summ += f16_at(p + 2) * sa[ib];
+        }
+        y[o] = has_min ? hsum8(acc) + summ : hsum8(acc);
+    }
+}
+
+/* Register tiles: 4 weight rows x 4 activation rows (the accumulators
+ * spill, and still this measured best of 4x2, 4x3, 3x3, 2x4 ... on an AMD
+ * Zen 3), edges with fewer.  One activation row (decoding) goes row by row
+ * through legacy_gemv for the nibble types: streaming 4 rows at once from
+ * memory measured 15-35% slower for them (not for Q8_0, whose 4 rows share
+ * the activation loads and scales). */
 #define L_MR 4
-#define L_NR 2
+#define L_NR 4
+
+/* MR weight rows x the last na (< L_NR) activation rows. */
+INLINE void legacy_tile_edge(const int kind, const int MR, int64_t na, int64_t nb, const uint8_t *w, size_t ws,
+                             const uint8_t *a, size_t as, float *y, int64_t ys) {
+    switch (na) {
+    case 1: legacy_tile(kind, MR, 1, nb, w, ws, a, as, y, ys); break;
+    case 2: legacy_tile(kind, MR, 2, nb, w, ws, a, as, y, ys); break;
+    default: legacy_tile(kind, MR, 3, nb, w, ws, a, as, y, ys); break;
+    }
+}
 
 INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
                       size_t as, int64_t na, float *y, int64_t ys) {
     const int64_t nb = n / 32;
+    if (na == 1 && kind != L_Q8_0) {
+        legacy_gemv(kind, nb, w, ws, nw, a, y);
+        return;
+    }
+    const int64_t na_full = na - na % L_NR;
     int64_t o = 0;
-    for (; (na > 1 || kind == L_Q8_0) && o + L_MR <= nw; o += L_MR) {
-        int64_t r = 0;
-        for (; r + L_NR <= na; r += L_NR)
+    for (; o + L_MR <= nw; o += L_MR) {
+        for (int64_t r = 0; r < na_full; r += L_NR)
             legacy_tile(kind, L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
-        for (; r < na; r++)
-            legacy_tile(kind, L_MR, 1, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+        if (na_full < na)
+            legacy_tile_edge(kind, L_MR, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
     }
     for (; o < nw; o++) {
-        int64_t r = 0;
-        for (; r + L_NR <= na; r += L_NR)
+        for (int64_t r = 0; r < na_full; r += L_NR)
             legacy_tile(kind, 1, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
-        for (; r < na; r++)
-            legacy_tile(kind, 1, 1, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+        if (na_full < na)
+            legacy_tile_edge(kind, 1, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
     }
 }
 
@@ -302,6 +409,7 @@ INLINE void q45K_tile(const int five, const int NR, int64_t nb, const uint8_t *w
                 const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), s_lo);
                 const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(q8 + 32)), s_hi);
                 isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(p_lo, p_hi));
+                KEEP(isum[r]);
             }
         }
 #pragma GCC unroll 4
@@ -359,6 +467,7 @@ INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
                 for (int r = 0; r < NR; r++) {
                     const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 128 * h + 32 * c;
                     isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(_mm256_maddubs_epi16(q, load256(q8)), s));
+                    KEEP(isum[r]);
                 }
             }
         }
@@ -391,12 +500,18 @@ INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
     static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,        \
                           size_t as, int64_t na, float *y, int64_t ys) {                        \
         const uint8_t *wb = w, *abase = a;                                                      \
+        const int64_t na_full = na - na % K_NR;                                                 \
         for (int64_t o = 0; o < nw; o++) {                                                      \
-            int64_t r = 0;                                                                      \
-            for (; r + K_NR <= na; r += K_NR)                                                   \
+            for (int64_t r = 0; r < na_full; r += K_NR)                                         \
                 TILE(K_NR, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);       \
-            for (; r < na; r++)                                                                 \
-                TILE(1, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);          \
+            const uint8_t *ar = abase + na_full * as;                                           \
+            float *yr = y + na_full * ys + o;                                                   \
+            switch (na - na_full) { /* the last 1..3 activation rows */                         \
+            case 0: break;                                                                      \
+            case 1: TILE(1, n / 256, wb + o * ws, ar, as, yr, ys); break;                       \
+            case 2: TILE(2, n / 256, wb + o * ws, ar, as, yr, ys); break;                       \
+            default: TILE(3, n / 256, wb + o * ws, ar, as, yr, ys); break;                      \
+            }                                                                                   \
         }                                                                                       \
     }
 

@@ -34,6 +34,16 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
+/* An empty asm that "changes" v, so the compiler cannot reassociate the
+ * integer sums of a K-quant tile across it (GCC otherwise computes every
+ * product first and spills them).  A no-op under emulation, where the
+ * vector types are structs. */
+#ifdef TG_KERNELS_AVX512_EMULATED
+#define KEEP(v) ((void)0)
+#else
+#define KEEP(v) __asm__("" : "+v"(v))
+#endif
+
 /* ---- helpers ----------------------------------------------------------- */
 
 INLINE uint16_t u16_at(const uint8_t *p) {
@@ -194,26 +204,36 @@ INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, 
             y[r * ys + o] = uns ? hsum16(acc[o][r]) + summ[o][r] : hsum16(acc[o][r]);
 }
 
+/* 4 weight rows x 4 activation rows: 16 accumulators of the 32 registers;
+ * edges with fewer. */
 #define L_MR 4
-#define L_NR 2
+#define L_NR 4
+
+INLINE void legacy_tile_edge(const int kind, const int MR, int64_t na, int64_t nb, const uint8_t *w, size_t ws,
+                             const uint8_t *a, size_t as, float *y, int64_t ys) {
+    switch (na) {
+    case 1: legacy_tile(kind, MR, 1, nb, w, ws, a, as, y, ys); break;
+    case 2: legacy_tile(kind, MR, 2, nb, w, ws, a, as, y, ys); break;
+    default: legacy_tile(kind, MR, 3, nb, w, ws, a, as, y, ys); break;
+    }
+}
 
 INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
                       size_t as, int64_t na, float *y, int64_t ys) {
     const int64_t nb = n / 32;
+    const int64_t na_full = na - na % L_NR;
     int64_t o = 0;
     for (; o + L_MR <= nw; o += L_MR) {
-        int64_t r = 0;
-        for (; r + L_NR <= na; r += L_NR)
+        for (int64_t r = 0; r < na_full; r += L_NR)
             legacy_tile(kind, L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
-        for (; r < na; r++)
-            legacy_tile(kind, L_MR, 1, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+        if (na_full < na)
+            legacy_tile_edge(kind, L_MR, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
     }
     for (; o < nw; o++) {
-        int64_t r = 0;
-        for (; r + L_NR <= na; r += L_NR)
+        for (int64_t r = 0; r < na_full; r += L_NR)
             legacy_tile(kind, 1, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
-        for (; r < na; r++)
-            legacy_tile(kind, 1, 1, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+        if (na_full < na)
+            legacy_tile_edge(kind, 1, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
     }
 }
 
@@ -314,6 +334,7 @@ INLINE void q45K_tile(const int five, const int NR, int64_t nb, const uint8_t *w
                 const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 64 * j;
                 const __m512i p16 = _mm512_maddubs_epi16(qv, _mm512_loadu_si512((const void *)q8));
                 isum[r] = _mm512_dpwssd_epi32(isum[r], p16, s);
+                KEEP(isum[r]);
             }
         }
 #pragma GCC unroll 4
@@ -367,6 +388,7 @@ INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
                 const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 128 * h;
                 isum[r] = _mm512_dpwssd_epi32(isum[r], _mm512_maddubs_epi16(qa, _mm512_loadu_si512((const void *)q8)), sa);
                 isum[r] = _mm512_dpwssd_epi32(isum[r], _mm512_maddubs_epi16(qb, _mm512_loadu_si512((const void *)(q8 + 64))), sb);
+                KEEP(isum[r]);
             }
         }
         /* The -32 offset: 32 * sum_j scale_j * bsum_j (8 lanes, low half). */
@@ -396,12 +418,18 @@ INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
     static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,        \
                           size_t as, int64_t na, float *y, int64_t ys) {                        \
         const uint8_t *wb = w, *abase = a;                                                      \
+        const int64_t na_full = na - na % K_NR;                                                 \
         for (int64_t o = 0; o < nw; o++) {                                                      \
-            int64_t r = 0;                                                                      \
-            for (; r + K_NR <= na; r += K_NR)                                                   \
+            for (int64_t r = 0; r < na_full; r += K_NR)                                         \
                 TILE(K_NR, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);       \
-            for (; r < na; r++)                                                                 \
-                TILE(1, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);          \
+            const uint8_t *ar = abase + na_full * as;                                           \
+            float *yr = y + na_full * ys + o;                                                   \
+            switch (na - na_full) { /* the last 1..3 activation rows */                         \
+            case 0: break;                                                                      \
+            case 1: TILE(1, n / 256, wb + o * ws, ar, as, yr, ys); break;                       \
+            case 2: TILE(2, n / 256, wb + o * ws, ar, as, yr, ys); break;                       \
+            default: TILE(3, n / 256, wb + o * ws, ar, as, yr, ys); break;                      \
+            }                                                                                   \
         }                                                                                       \
     }
 
