@@ -729,6 +729,52 @@ bool tg_grammar_complete(const tg_grammar_state *st);
 /* Complete, and no further byte can follow: generation should end. */
 bool tg_grammar_finished(const tg_grammar_state *st);
 
+
+/* ------------------------------------------------------------------ */
+/* The OpenAI-compatible server (tinglado serve; docs/API.md)          */
+/* ------------------------------------------------------------------ */
+
+typedef struct tg_serve_params {
+    const char *model;         /* path of the GGUF file (required)                  */
+    const char *model_id;      /* its name in the API (NULL: the file's stem)       */
+    const char *host;          /* "127.0.0.1"; a non-loopback host needs api_key
+                                  or insecure                                       */
+    int port;                  /* 8080; 0: any free port (see tg_serve_port)        */
+    int parallel;              /* 4: slots, i.e. sequences decoded together         */
+    int32_t n_ctx;             /* positions per slot (0: min(4096, trained))        */
+    int queue;                 /* 64: requests that may wait for a slot; then 429   */
+    const char *api_key;       /* NULL/"": no authentication                        */
+    bool insecure;             /* allow a non-loopback host without a key           */
+    size_t max_body;           /* 4 MiB: larger request bodies get 413              */
+    int32_t max_tokens;        /* most tokens one request may generate (0: n_ctx-1) */
+    int32_t prefill_chunk;     /* 128: prompt tokens evaluated per step, over all
+                                  joining requests (bounds the stall of streams)   */
+    int n_threads;             /* 0: all CPUs                                       */
+    int timeout_s;             /* 60: idle connection timeout                       */
+    int max_connections;       /* 256                                               */
+    const char *chat_template; /* NULL: detect from the model                       */
+    tg_type kv_type;           /* TG_TYPE_F16                                       */
+    const char *access_log;    /* path, or NULL/"-" for stderr                      */
+    tg_sampler_params sampling; /* defaults for what a request does not set        */
+} tg_serve_params;
+
+typedef struct tg_server tg_server;
+
+tg_serve_params tg_serve_default_params(void);
+/* Loads the model, creates the context and starts listening.  NULL on
+ * failure (model, address in use, a non-loopback host without a key …). */
+tg_server *tg_serve_new(const tg_serve_params *p);
+/* The port it listens on (useful with port 0). */
+int tg_serve_port(const tg_server *s);
+const char *tg_serve_model_id(const tg_server *s);
+int32_t tg_serve_n_ctx(const tg_server *s);
+/* Serves until tg_serve_stop, then finishes the requests in flight (a
+ * second stop cancels them) and returns. */
+tg_status tg_serve_run(tg_server *s);
+/* Async-signal-safe: asks tg_serve_run to drain (force: to cancel and stop). */
+void tg_serve_stop(tg_server *s, bool force);
+void tg_serve_free(tg_server *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,7 +20,8 @@ have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/
 have_header pcre2.h     || need_pkgs+=(libpcre2-dev)
 have_header utf8proc.h  || need_pkgs+=(libutf8proc-dev)
 have_header curl/curl.h || need_pkgs+=(libcurl4-openssl-dev)  # tinglado pull (OpenSSL: Debian's default libcurl4)
-have_header jansson.h   || need_pkgs+=(libjansson-dev)        # JSON: hub listings, later the server
+have_header jansson.h   || need_pkgs+=(libjansson-dev)        # JSON: hub listings, the server
+have_header microhttpd.h || need_pkgs+=(libmicrohttpd-dev)    # HTTP: tinglado serve
 command -v cc    >/dev/null || need_pkgs+=(gcc)
 command -v make  >/dev/null || need_pkgs+=(make)
 command -v clang >/dev/null || need_pkgs+=(clang)
@@ -36,6 +37,17 @@ if [ ${#need_pkgs[@]} -ne 0 ]; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+# Python packages the tests use (not the product): the official OpenAI
+# client drives tinglado serve; jsonschema validates what it returns.
+py_need=()
+python3 -c 'import openai' 2>/dev/null || py_need+=(openai)
+python3 -c 'import jsonschema' 2>/dev/null || py_need+=(jsonschema)
+if [ ${#py_need[@]} -ne 0 ]; then
+  echo "setup: installing Python packages for the tests: ${py_need[*]}"
+  python3 -m pip install --quiet "${py_need[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${py_need[@]}"
 fi
 
 scripts/fetch-default-model.sh

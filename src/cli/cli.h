@@ -22,6 +22,7 @@ int tg_cli_logits(int argc, char **argv);
 int tg_cli_perplexity(int argc, char **argv);
 int tg_cli_run(int argc, char **argv);
 int tg_cli_chat(int argc, char **argv);
+int tg_cli_serve(int argc, char **argv);
 int tg_cli_bench(int argc, char **argv);
 int tg_cli_embed(int argc, char **argv);
 int tg_cli_convert(int argc, char **argv);

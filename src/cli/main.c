@@ -21,6 +21,7 @@ static const subcommand commands[] = {
     {"tokenize", tg_cli_tokenize, "text to token ids with a model's tokenizer (as llama.cpp)"},
     {"logits", tg_cli_logits, "teacher-forced next-token log-probabilities of a text"},
     {"perplexity", tg_cli_perplexity, "perplexity of a text, with a 95% interval"},
+    {"serve", tg_cli_serve, "serve a model over the OpenAI-compatible HTTP API"},
     {"embed", tg_cli_embed, "text vectors from a BERT-family embedding model"},
     {"convert", tg_cli_convert, "a Hugging Face BERT model (safetensors) to GGUF"},
     {"version", NULL, "print the version"},

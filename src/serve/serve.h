@@ -1,0 +1,380 @@
+/*
+ * serve.h — the internals of `tinglado serve`, shared by the files of
+ * src/serve/ (nothing outside that folder includes this):
+ *
+ *   openai.c     an API request body (JSON) → a validated tg__sreq
+ *   prompt.c     a chat request → prompt text (tools rendered server-side),
+ *                the tool-call envelope schema, model output → tool calls
+ *   respond.c    response, stream-chunk and error JSON in OpenAI's shapes
+ *   job.c        one generation request as the scheduler and the HTTP
+ *                thread share it (input, growing output, cancel flag)
+ *   sched.c      continuous batching: slots of one tg_ctx, one decode per step
+ *   metrics.c    counters and histograms, Prometheus text
+ *   auth.c       API keys and listen-address checks
+ *   accesslog.c  one line per request
+ *   http.c       libmicrohttpd: routing, bodies, SSE streaming, disconnects
+ *   server.c     tg_server: model + scheduler + HTTP, start, drain, stop
+ *
+ * Untrusted bytes (bodies, headers) enter only through openai.c and http.c,
+ * which bound and validate them; everything behind them sees checked values.
+ */
+#ifndef TG_SERVE_H
+#define TG_SERVE_H
+
+#include "base/base.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ---- parsed API requests (openai.c) ---------------------------------------- */
+
+typedef enum tg__api { TG__API_CHAT, TG__API_COMPLETIONS } tg__api;
+
+typedef enum tg__tool_mode {
+    TG__TOOLS_NONE,     /* no tools, or tool_choice "none"                        */
+    TG__TOOLS_AUTO,     /* the model may answer or call (lazy envelope grammar)   */
+    TG__TOOLS_REQUIRED, /* the whole turn is a call to one of the tools           */
+    TG__TOOLS_NAMED,    /* the whole turn is a call to tool_name                  */
+} tg__tool_mode;
+
+typedef enum tg__format {
+    TG__FORMAT_TEXT,
+    TG__FORMAT_JSON_OBJECT, /* any JSON object                        */
+    TG__FORMAT_JSON_SCHEMA, /* JSON valid against format_schema       */
+} tg__format;
+
+#define TG__MAX_STOPS 4     /* OpenAI's limit */
+#define TG__MAX_TOOLS 128
+#define TG__MAX_MESSAGES 4096
+#define TG__MAX_TOP_LOGPROBS 20
+
+typedef struct tg__tool {
+    const char *name;        /* [A-Za-z0-9_-]{1,64}, as OpenAI requires     */
+    const char *description; /* "" if none                                  */
+    json_t *parameters;      /* a JSON Schema object (borrowed from root)   */
+} tg__tool;
+
+/* One chat message.  role is system/user/assistant/tool ("developer" is
+ * read as system); content may be "" (an assistant turn that only calls). */
+typedef struct tg__msg {
+    const char *role;
+    const char *content;
+    json_t *tool_calls;       /* assistant: the array as sent, or NULL */
+    const char *tool_call_id; /* tool: the call it answers, or NULL    */
+} tg__msg;
+
+/* A request after validation.  Strings point into `root` or into `owned`
+ * (both released by tg__sreq_free). */
+typedef struct tg__sreq {
+    tg__api api;
+    json_t *root;
+    /* chat */
+    tg__msg *msgs;
+    size_t n_msgs;
+    /* completions: either text or token ids */
+    const char *prompt;
+    size_t prompt_len;
+    tg_tokens prompt_ids;
+    bool prompt_is_ids;
+    /* sampling: the server's defaults overridden by the request */
+    tg_sampler_params sp;
+    int64_t max_tokens; /* -1: not given */
+    const char *stops[TG__MAX_STOPS];
+    size_t n_stops;
+    bool stream, include_usage;
+    bool logprobs;        /* chat: logprobs; completions: logprobs given      */
+    int32_t top_logprobs; /* alternatives per token (0..20; completions 0..5) */
+    /* tools and response format */
+    tg__tool *tools;
+    size_t n_tools;
+    tg__tool_mode tool_mode;
+    const char *tool_name; /* TG__TOOLS_NAMED */
+    tg__format format;
+    json_t *format_schema; /* TG__FORMAT_JSON_SCHEMA (borrowed) */
+    /* logit_bias: token ids (checked against the vocabulary later) and biases */
+    int64_t *bias_tokens;
+    float *bias_values;
+    size_t n_bias;
+    /* memory owned by the request */
+    char **owned;
+    size_t n_owned, cap_owned;
+    /* the offending field after a failed parse ("messages[2].role"), else "" */
+    char param[96];
+} tg__sreq;
+
+/* Parses and validates a body of len bytes (not NUL-terminated).  Unknown
+ * fields are ignored; known ones must have OpenAI's types and ranges.
+ * `defaults` are the server's sampling defaults.  TG_OK, or TG_ERR_FORMAT
+ * (not JSON), TG_ERR_TYPE / TG_ERR_RANGE / TG_ERR_ARG / TG_ERR_UNSUPPORTED
+ * (a field) with a message and r->param set.  r is always safe to free. */
+tg_status tg__sreq_parse(tg__api api, const char *body, size_t len, const tg_sampler_params *defaults,
+                         tg__sreq *r);
+void tg__sreq_free(tg__sreq *r);
+/* Keeps a malloc'd string alive as long as the request; false (and frees s)
+ * on allocation failure. */
+bool tg__sreq_own(tg__sreq *r, char *s);
+
+/* ---- prompts and tool calls (prompt.c) --------------------------------------- */
+
+/* The prompt text of a chat request: tools (when offered) described in a
+ * system message, assistant tool calls and tool results rendered as text,
+ * then the template.  *out is malloc'd. */
+tg_status tg__prompt_chat(const tg__sreq *r, tg_chat_template t, char **out);
+/* The JSON Schema a tool call must satisfy: {"name": <one of the allowed
+ * names>, "arguments": <that tool's parameters>} (an anyOf over the tools).
+ * NULL on allocation failure. */
+json_t *tg__tools_envelope_schema(const tg__sreq *r);
+/* Parses a generated envelope into the tool's name and its arguments as a
+ * compact JSON string (both malloc'd).  TG_ERR_FORMAT if the text is not an
+ * envelope for one of the request's tools. */
+tg_status tg__tools_parse_call(const tg__sreq *r, const char *text, size_t len, char **name, char **args);
+
+/* ---- jobs (job.c) ------------------------------------------------------------- */
+
+typedef enum tg__finish {
+    TG__FINISH_NONE,      /* still running                                      */
+    TG__FINISH_STOP,      /* end of turn, a stop string, or a complete grammar  */
+    TG__FINISH_LENGTH,    /* max_tokens or the context                          */
+    TG__FINISH_CANCELLED, /* the client went away, or a forced shutdown         */
+    TG__FINISH_ERROR,     /* decode or sampling failed (message in error)       */
+} tg__finish;
+
+typedef enum tg__constrain {
+    TG__CONSTRAIN_NONE,
+    TG__CONSTRAIN_FULL, /* every token of the turn is under the grammar          */
+    TG__CONSTRAIN_LAZY, /* free until the first non-space character is '{', then
+                           the rest of the turn is under the grammar            */
+} tg__constrain;
+
+/* One generated token, for logprobs. */
+typedef struct tg__tokrec {
+    tg_token token;
+    float logprob;
+} tg__tokrec;
+
+/* What the HTTP side asks for. */
+typedef struct tg__job_spec {
+    const tg_token *prompt;
+    size_t n_prompt;
+    tg_sampler_params sp; /* n_logprobs = alternatives to record per token */
+    int32_t max_tokens;   /* >= 1 */
+    const char *const *stops;
+    size_t n_stops;
+    bool logprobs;
+    tg__constrain constrain;
+    json_t *schema; /* the grammar's JSON Schema (copied); NULL with
+                       TG__CONSTRAIN_* != NONE means "any JSON object"  */
+    const int64_t *bias_tokens; /* logit_bias (copied) */
+    const float *bias_values;
+    size_t n_bias;
+} tg__job_spec;
+
+typedef struct tg__grammar_slot tg__grammar_slot; /* job.c */
+
+typedef struct tg__job {
+    /* input: fixed before submission */
+    tg_token *prompt;
+    int32_t n_prompt;
+    int32_t max_tokens;
+    tg_sampler *sampler;
+    tg_stop *stop;
+    bool logprobs;
+    int32_t n_top;
+    tg__constrain constrain;
+    tg__grammar_slot *grammar; /* NULL without a constraint */
+    int64_t *bias_tokens;      /* logit_bias */
+    float *bias_values;
+    size_t n_bias;
+
+    /* output, guarded by mu; cv signals every change */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *text; /* emitted text (stop strings held back, never emitted) */
+    size_t text_len, text_cap;
+    tg__tokrec *recs; /* logprobs: one per generated token            */
+    tg_logprob *tops; /* n_top alternatives per record                */
+    size_t n_recs, cap_recs;
+    int64_t tool_at;  /* text offset where a tool call starts; -1 none */
+    bool undecided;   /* lazy tool choice: nothing visible generated yet  */
+    bool grammar_done; /* the constrained part completed              */
+    int32_t n_cached; /* prompt tokens reused from the slot's cache    */
+    int32_t n_gen;
+    tg__finish finish;
+    char error[256];
+    double t_submit, t_first, t_end; /* seconds, CLOCK_MONOTONIC */
+
+    atomic_bool cancel;
+    atomic_int refs;
+} tg__job;
+
+/* A job holding one reference (the caller's).  NULL on failure (bad sampling
+ * parameters, a schema the grammar engine refuses, memory). */
+tg__job *tg__job_new(const tg_model *m, const tg__job_spec *spec);
+void tg__job_retain(tg__job *j);
+void tg__job_release(tg__job *j);
+/* Asks the scheduler to stop the job at its next step (any thread). */
+void tg__job_cancel(tg__job *j);
+
+/* Scheduler-side helpers (job.c), called with j->mu held. */
+bool tg__job_append_text(tg__job *j, const char *s, size_t n);
+bool tg__job_append_rec(tg__job *j, const tg_sample_info *info);
+/* Grammar hooks (job.c): the mask to apply before sampling (NULL: none), and
+ * the token just chosen.  accept returns false when the grammar refuses it. */
+const uint32_t *tg__job_grammar_mask(tg__job *j);
+bool tg__job_grammar_accept(tg__job *j, tg_token t);
+bool tg__job_grammar_complete(const tg__job *j);
+/* Starts the grammar of a lazy job (its trigger was seen). */
+bool tg__job_grammar_trigger(tg__job *j);
+
+double tg__now(void);
+
+/* ---- metrics (metrics.c) ------------------------------------------------------ */
+
+typedef struct tg__metrics tg__metrics;
+tg__metrics *tg__metrics_new(void);
+void tg__metrics_free(tg__metrics *m);
+/* route: a short label ("chat", "completions", …); status: the HTTP code */
+void tg__metrics_request(tg__metrics *m, const char *route, int status);
+void tg__metrics_tokens(tg__metrics *m, int64_t prompt, int64_t cached, int64_t completion);
+void tg__metrics_ttft(tg__metrics *m, double seconds);
+void tg__metrics_token_gap(tg__metrics *m, double seconds);
+void tg__metrics_step(tg__metrics *m, int32_t batch_tokens, int32_t generating);
+/* Prometheus text exposition (version 0.0.4); gauges passed in. malloc'd. */
+char *tg__metrics_render(tg__metrics *m, int queued, int active, int slots);
+
+/* ---- scheduler (sched.c) ------------------------------------------------------ */
+
+typedef struct tg__sched tg__sched;
+
+typedef struct tg__sched_params {
+    int n_slots;           /* = the context's n_seq                         */
+    int queue_max;         /* jobs waiting for a slot before refusing       */
+    int32_t prefill_chunk; /* prompt tokens per step, over all joining jobs */
+} tg__sched_params;
+
+typedef enum tg__submit { TG__SUBMIT_OK, TG__SUBMIT_FULL, TG__SUBMIT_DRAINING } tg__submit;
+
+/* Starts the scheduler thread over ctx (which it owns from now on). */
+tg__sched *tg__sched_new(const tg_model *m, tg_ctx *ctx, const tg__sched_params *p, tg__metrics *metrics);
+/* Cancels whatever runs, stops the thread, frees the scheduler (not ctx). */
+void tg__sched_free(tg__sched *s);
+/* Queues a job (the scheduler takes its own reference). */
+tg__submit tg__sched_submit(tg__sched *s, tg__job *j);
+/* From now on submissions are refused with TG__SUBMIT_DRAINING. */
+void tg__sched_drain(tg__sched *s);
+bool tg__sched_idle(tg__sched *s);
+void tg__sched_counts(tg__sched *s, int *queued, int *active, int *slots);
+void tg__sched_cancel_all(tg__sched *s);
+
+/* ---- auth and addresses (auth.c) ---------------------------------------------- */
+
+/* Does an Authorization header value carry the key ("Bearer KEY")?  The
+ * comparison takes the same time wherever the first difference is. */
+bool tg__auth_ok(const char *header, const char *key);
+/* Is host (an IP literal or "localhost") a loopback address? */
+bool tg__host_is_loopback(const char *host);
+
+/* ---- access log (accesslog.c) ------------------------------------------------- */
+
+typedef struct tg__access {
+    const char *remote, *method, *path, *id;
+    int status;
+    uint64_t bytes;
+    double seconds;
+    int32_t prompt_tokens, cached_tokens, completion_tokens;
+    const char *finish; /* "" if none */
+} tg__access;
+
+typedef struct tg__alog tg__alog;
+tg__alog *tg__alog_open(const char *path); /* NULL or "-": stderr */
+void tg__alog_close(tg__alog *l);
+void tg__alog_write(tg__alog *l, const tg__access *a);
+/* The line, without the newline, into buf (for tests); returns its length. */
+size_t tg__alog_format(const tg__access *a, time_t when, char *buf, size_t cap);
+
+/* ---- responses (respond.c) ---------------------------------------------------- */
+
+/* What a finished (or streaming) generation needs to become JSON. */
+typedef struct tg__reply_ctx {
+    const tg__sreq *req;
+    const tg_vocab *vocab;
+    const char *id;       /* "chatcmpl-…" / "cmpl-…" */
+    const char *model_id;
+    int64_t created;
+} tg__reply_ctx;
+
+/* {"error": {"message", "type", "param", "code"}} as compact JSON (malloc'd). */
+char *tg__error_json(int status, const char *message, const char *param, const char *code);
+/* OpenAI's error "type" for an HTTP status. */
+const char *tg__error_type(int status);
+
+/* The whole response of a finished job. */
+char *tg__reply_full(const tg__reply_ctx *c, tg__job *j);
+/* Stream pieces: the chunk(s) for output [*text_off, text_len) and records
+ * [*rec_off, n_recs) of a running job, as "data: …\n\n" lines appended to
+ * out; on finish also the final chunk, the usage chunk and [DONE].  Called
+ * with j->mu held.  Advances the offsets. */
+bool tg__reply_stream(const tg__reply_ctx *c, tg__job *j, bool first, size_t *text_off, size_t *rec_off,
+                      tg__buf *out);
+/* usage object: prompt/completion/total and cached tokens (the hook where
+ * the energy and cost meter will add its fields). */
+json_t *tg__usage_json(const tg__job *j);
+/* A JSON string from bytes that may not be valid UTF-8 (bad bytes become
+ * U+FFFD), so a token's raw piece can always be reported. */
+json_t *tg__json_text(const char *s, size_t n);
+/* Random id "<prefix><24 alphanumerics>". */
+void tg__random_id(const char *prefix, char *out, size_t cap);
+
+/* ---- the HTTP layer (http.c) -------------------------------------------------- */
+
+/* What the request handlers need from the server, set up by server.c. */
+typedef struct tg__app {
+    const tg_model *model;
+    const tg_vocab *vocab;
+    tg_chat_template tmpl;
+    const char *model_id;
+    int64_t created;            /* unix time the model was loaded (for /v1/models) */
+    int32_t n_ctx;              /* positions per slot                              */
+    int32_t max_tokens;         /* the most tokens one request may ask for         */
+    tg_sampler_params defaults; /* sampling when a request does not say            */
+    const char *api_key;        /* NULL: no authentication                         */
+    size_t max_body;
+    tg__sched *sched;
+    tg__metrics *metrics;
+    tg__alog *alog;
+    atomic_int in_flight;       /* requests between their first byte and completion */
+    atomic_bool draining;
+} tg__app;
+
+/* A generation request in flight (handle.c). */
+typedef struct tg__gen {
+    tg__sreq req;
+    tg__job *job;
+    tg__reply_ctx rc;
+    char id[48];
+} tg__gen;
+
+/* Validates a chat/completions body, builds and submits its job.  Returns
+ * 200 with g->job running, or the HTTP status of the refusal with *err set
+ * to its OpenAI error body (malloc'd).  tg__gen_free in either case. */
+int tg__gen_start(tg__app *app, tg__api api, const char *body, size_t len, tg__gen *g, char **err);
+void tg__gen_free(tg__gen *g);
+
+typedef struct tg__http tg__http;
+typedef struct tg__http_params {
+    const char *host;
+    int port;                 /* 0: any free port */
+    unsigned max_connections;
+    unsigned timeout_s;       /* idle connection timeout */
+} tg__http_params;
+
+/* Listens and serves (a thread per connection) until tg__http_stop. */
+tg__http *tg__http_start(tg__app *app, const tg__http_params *p);
+int tg__http_port(const tg__http *h);
+/* Stops accepting connections; open ones continue. */
+void tg__http_quiesce(tg__http *h);
+/* Closes everything and frees h. */
+void tg__http_stop(tg__http *h);
+
+#endif
