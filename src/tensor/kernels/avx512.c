@@ -205,7 +205,7 @@ INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, 
 }
 
 /* 4 weight rows x 4 activation rows: 16 accumulators of the 32 registers;
- * edges with fewer. */
+ * edges with fewer; one activation row goes row by row. */
 #define L_MR 4
 #define L_NR 4
 
@@ -223,7 +223,10 @@ INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, in
     const int64_t nb = n / 32;
     const int64_t na_full = na - na % L_NR;
     int64_t o = 0;
-    for (; o + L_MR <= nw; o += L_MR) {
+    /* One activation row (decoding): row by row, which the hardware
+     * prefetchers follow better than 4 interleaved rows (measured with the
+     * AVX2 kernels on a Zen 3; unmeasured here). */
+    for (; na > 1 && o + L_MR <= nw; o += L_MR) {
         for (int64_t r = 0; r < na_full; r += L_NR)
             legacy_tile(kind, L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
         if (na_full < na)
