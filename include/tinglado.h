@@ -256,6 +256,7 @@ typedef enum tg_vocab_kind {
     TG_VOCAB_SPM,  /* tokenizer.ggml.model = "llama": SentencePiece-style BPE */
     TG_VOCAB_BPE,  /* tokenizer.ggml.model = "gpt2": byte-level BPE           */
     TG_VOCAB_WPM,  /* tokenizer.ggml.model = "bert": WordPiece                */
+    TG_VOCAB_UGM,  /* tokenizer.ggml.model = "t5": SentencePiece Unigram      */
 } tg_vocab_kind;
 
 /* Token attributes (tokenizer.ggml.token_type). */

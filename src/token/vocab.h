@@ -7,6 +7,7 @@
  *   spm.c      the SentencePiece-style tokenizer ("llama");
  *   bpe.c      byte-level BPE ("gpt2") with its merges table;
  *   wordpiece.c WordPiece ("bert"): BERT normalisation and greedy matching;
+ *   ugm.c      SentencePiece Unigram ("t5"): charsmap normalisation, Viterbi;
  *   pretok.c   the PCRE2 pre-tokenizer regexes chosen by tokenizer.ggml.pre;
  *   detok.c    token → bytes and the streaming UTF-8-safe detokenizer.
  * The kind-specific files keep their own state behind the opaque pointers.
@@ -19,6 +20,7 @@
 typedef struct tg__spm_state tg__spm_state;
 typedef struct tg__bpe_state tg__bpe_state;
 typedef struct tg__wpm_state tg__wpm_state;
+typedef struct tg__ugm_state tg__ugm_state;
 
 /* llama.cpp's token attribute bits (llama_token_attr), kept bit-identical. */
 enum {
@@ -75,6 +77,7 @@ struct tg_vocab {
     tg__spm_state *spm;
     tg__bpe_state *bpe;
     tg__wpm_state *wpm;
+    tg__ugm_state *ugm;
 };
 
 /* tg_vocab_load with its status (tests tell "unsupported" from "broken"). */
@@ -110,5 +113,10 @@ tg_status tg__wpm_init(tg_vocab *v, const tg_gguf *g);
 void tg__wpm_free(tg_vocab *v);
 tg_status tg__wpm_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokens *out);
 bool tg__wpm_lowercase(const tg_vocab *v);
+/* Unigram: reads the precompiled charsmap (needs tokens, types and scores
+ * loaded); tokenizes one raw fragment (normalisation included). */
+tg_status tg__ugm_init(tg_vocab *v, const tg_gguf *g);
+void tg__ugm_free(tg_vocab *v);
+tg_status tg__ugm_tokenize(const tg_vocab *v, const char *text, size_t len, tg_tokens *out);
 
 #endif /* TG_TOKEN_VOCAB_H */

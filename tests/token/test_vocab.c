@@ -131,7 +131,7 @@ static void no_model(tg_gguf_writer *w) {
     tg_gguf_writer_set_u32(w, "tokenizer.ggml.model", 7);
 }
 static void model_bert(tg_gguf_writer *w) { tg_gguf_writer_set_str(w, "tokenizer.ggml.model", "rwkv"); }
-static void model_t5(tg_gguf_writer *w) { tg_gguf_writer_set_str(w, "tokenizer.ggml.model", "t5"); }
+static void model_t5(tg_gguf_writer *w) { tg_gguf_writer_set_str(w, "tokenizer.ggml.model", "plamo2"); }
 static void model_odd(tg_gguf_writer *w) { tg_gguf_writer_set_str(w, "tokenizer.ggml.model", "klingon"); }
 static void short_scores(tg_gguf_writer *w) {
     float sc[N_BASE - 1] = {0};
@@ -179,7 +179,7 @@ static void pre_int(tg_gguf_writer *w) { tg_gguf_writer_set_u32(w, "tokenizer.gg
 static void test_malformed(void) {
     EXPECT_LOAD_FAILS(no_model, TG_ERR_TYPE, "tokenizer.ggml.model");
     EXPECT_LOAD_FAILS(model_bert, TG_ERR_UNSUPPORTED, "'rwkv'"); /* bert: wordpiece.c */
-    EXPECT_LOAD_FAILS(model_t5, TG_ERR_UNSUPPORTED, "'t5'");
+    EXPECT_LOAD_FAILS(model_t5, TG_ERR_UNSUPPORTED, "'plamo2'"); /* t5: ugm.c */
     EXPECT_LOAD_FAILS(model_odd, TG_ERR_UNSUPPORTED, "'klingon'");
     EXPECT_LOAD_FAILS(short_scores, TG_ERR_FORMAT, "5 scores for 6 tokens");
     EXPECT_LOAD_FAILS(long_types, TG_ERR_FORMAT, "7 token types for 6 tokens");
