@@ -8,6 +8,7 @@
 #   make test       set up what is missing, build under ASan+UBSan, run every test
 #   make demo       set up the default model and run the main job on it
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make bench      tinglado vs llama.cpp, interleaved, ratios with intervals
 #   make check TEST_SRC=tests/x/test_y.c   build and run only some tests (no setup)
 #   BUILD=dir     build somewhere else than build/ (default)
 #   make clean
@@ -134,6 +135,15 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	  $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
 	      $(BUILD)/fuzz/corpus-$$name tests/fuzz/$$name || exit 1; \
 	done
+
+# Side-by-side speed against llama.cpp (BENCH_MODELS, BENCH_ARGS); builds or
+# reuses llama.cpp from llama-cpp-python in a cached venv.
+BENCH_MODELS ?= $(HOME)/.cache/tinglado/models/gemma-3-270m-q4_k_m.gguf
+BENCH_ARGS ?= -p 512 -n 128 -t 2 -r 5
+bench: setup
+	$(MAKE) -j$(JOBS) $(BUILD)/rel/tinglado
+	@py=$$(scripts/llama-venv.sh) && $$py bench/peer.py $(addprefix -m ,$(BENCH_MODELS)) $(BENCH_ARGS) \
+	    --tinglado $(BUILD)/rel/tinglado --json $(BUILD)/bench.json
 
 clean:
 	rm -rf $(BUILD)
