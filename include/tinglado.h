@@ -776,6 +776,35 @@ tg_status tg_serve_run(tg_server *s);
 void tg_serve_stop(tg_server *s, bool force);
 void tg_serve_free(tg_server *s);
 
+/* ------------------------------------------------------------------ */
+/* Embeddings, continued: the superposition experiment                 */
+/* ------------------------------------------------------------------ */
+
+/* The superposition experiment ("does u + v still encode both?"): for each
+ * k, draw k of the n unit vectors (rows of vecs, dim floats each), add them,
+ * rank all n by dot product with the sum, and count the members among the
+ * k best.  Over `trials` draws: recall = members recovered (Wilson 95%
+ * interval over k·trials members), exact = draws that recovered all k
+ * (Wilson over draws).  Deterministic for a seed.  ks must lie in 1..n−1. */
+typedef struct tg_superpose_result {
+    int32_t k;
+    tg_estimate recall;
+    tg_estimate exact;
+} tg_superpose_result;
+tg_status tg_superpose(const float *vecs, size_t n, int32_t dim, const int32_t *ks, size_t n_ks, int32_t trials,
+                       uint64_t seed, tg_superpose_result *out);
+/* The same on n random Gaussian directions of dimension dim (the baseline). */
+tg_status tg_superpose_gaussian(size_t n, int32_t dim, const int32_t *ks, size_t n_ks, int32_t trials,
+                                uint64_t seed, tg_superpose_result *out);
+/* An SVG plot of recall against k (log2 axis), one line per series. */
+typedef struct tg_superpose_series {
+    const char *label;
+    const tg_superpose_result *r;
+    size_t n;
+    bool highlight; /* thick, red, with the 95% interval as whiskers */
+} tg_superpose_series;
+tg_status tg_superpose_svg(const char *path, const char *title, const tg_superpose_series *series, size_t n_series);
+
 #ifdef __cplusplus
 }
 #endif

