@@ -260,17 +260,23 @@ uint32_t tg__gb_json_char_dfa(tg__gb *b) {
 
 bool tg__seq_ws(tg__gb *b, tg__seq *s) {
     if (b->ws == TG__DEAD && !b->failed) {
+        /* [ \t]{0,INLINE} ( \r? \n [ \t]{0,INDENT} )? : at most one line
+         * break per gap, so a model cannot stall on blank lines */
         tg__re_pool *p = tg__re_pool_new();
         if (!p)
             return gb_fail(b);
-        uint32_t set[8] = {0};
-        const char ws[] = " \t\n\r";
-        for (int i = 0; i < 4; i++)
-            set[(uint8_t)ws[i] >> 5] |= 1u << ((uint8_t)ws[i] & 31);
-        b->ws = build_dfa(b, p, tg__re_set(p, set), false);
+        uint32_t blank[8] = {0};
+        blank[' ' >> 5] |= 1u << (' ' & 31);
+        blank['\t' >> 5] |= 1u << ('\t' & 31);
+        tg__re *nl = tg__re_cat(p, tg__re_rep(p, tg__re_byte(p, '\r'), 0, 1), tg__re_byte(p, '\n'));
+        tg__re *re = tg__re_cat(
+            p, tg__re_rep(p, tg__re_set(p, blank), 0, TG__WS_INLINE),
+            tg__re_rep(p, tg__re_cat(p, nl, tg__re_rep(p, tg__re_set(p, blank), 0, TG__WS_INDENT)),
+                       0, 1));
+        b->ws = build_dfa(b, p, re, false);
         tg__re_pool_free(p);
     }
-    return tg__seq_elem(b, s, TG__G_DFA, b->ws, 0, TG__WS_MAX);
+    return tg__seq_elem(b, s, TG__G_DFA, b->ws, 1, 1);
 }
 
 uint32_t tg__gb_any_string(tg__gb *b, uint32_t min_len, uint32_t max_len) {

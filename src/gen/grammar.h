@@ -220,9 +220,11 @@ void tg__seq_free(tg__seq *s);
  * recursive.  `what` names the source in messages ("json schema", "gbnf"). */
 tg_grammar *tg__gb_finish(tg__gb *b, uint32_t root, const char *what);
 
-/* JSON whitespace allowed between tokens of a document: at most this many
- * bytes in each gap. */
-#define TG__WS_MAX 24u
+/* JSON whitespace allowed between tokens of a document: in each gap, up to
+ * INLINE spaces or tabs, then optionally one line break and up to INDENT
+ * spaces or tabs (enough to pretty-print 16 levels deep). */
+#define TG__WS_INLINE 8u
+#define TG__WS_INDENT 32u
 /* An element sequence piece: bounded JSON whitespace. */
 bool tg__seq_ws(tg__gb *b, tg__seq *s);
 /* Rules matching any JSON value / object / string (built once per builder). */
@@ -276,6 +278,10 @@ uint32_t tg__run_step(const tg_grammar *g, tg__arena *a, const tg__frame *in, ui
 bool tg__run_complete(const tg_grammar *g, tg__arena *a, const tg__frame *in, uint32_t n);
 /* Some stack can take some byte. */
 bool tg__run_can_continue(const tg_grammar *g, tg__arena *a, const tg__frame *in, uint32_t n);
+/* Forgets the cached masks (for timing the computation). */
+void tg__grammar_state_drop_cache(tg_grammar_state *st);
+/* Would the state take these bytes?  (Nothing changes; for tests.) */
+bool tg__grammar_state_try(tg_grammar_state *st, const char *s, size_t n);
 /* Whole-text acceptance from the start (tests, enum filtering). */
 bool tg__grammar_accepts(const tg_grammar *g, const char *text, size_t len);
 

@@ -278,6 +278,25 @@ tg_status tg_grammar_accept(tg_grammar_state *st, tg_token t) {
     return step_bytes(st, x->blob + x->off[t], x->len[t], what);
 }
 
+void tg__grammar_state_drop_cache(tg_grammar_state *st) {
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        free(st->cache[i].bits);
+        st->cache[i].bits = NULL;
+    }
+}
+
+bool tg__grammar_state_try(tg_grammar_state *st, const char *s, size_t n) {
+    uint32_t m = deserialize(st, st->heads);
+    tg__frame *cur = st->heads, *nxt = st->tmp;
+    for (size_t i = 0; i < n && m; i++) {
+        m = tg__run_step(st->g, &st->arena, cur, m, (uint8_t)s[i], nxt);
+        tg__frame *t = cur;
+        cur = nxt;
+        nxt = t;
+    }
+    return m > 0;
+}
+
 tg_status tg_grammar_accept_text(tg_grammar_state *st, const char *text, size_t len) {
     if (!st || (!text && len))
         return tg__fail(TG_ERR_ARG, "grammar: NULL state or text");

@@ -73,24 +73,52 @@ static bool allowed_kind(const tg_vocab *v, tg_token t) {
     return true;
 }
 
-static uint64_t fingerprint(const tg_vocab *v) {
-    uint64_t h = 1469598103934665603ull;
-#define MIX(x)                                                                                  \
-    do {                                                                                        \
-        h ^= (uint64_t)(x);                                                                     \
-        h *= 1099511628211ull;                                                                  \
-    } while (0)
-    MIX(v->kind);
-    MIX(v->n_tokens);
-    MIX(v->escape_whitespaces);
-    for (int32_t t = 0; t < v->n_tokens; t++) {
-        MIX(v->attrs[t]);
-        MIX(v->text[t].len);
-        const uint8_t *p = (const uint8_t *)v->text[t].ptr;
-        for (size_t i = 0; i < v->text[t].len; i++)
-            MIX(p[i]);
+/* A 64-bit hash of n bytes, four independent lanes (it runs for every new
+ * state over megabytes, so it must not be one long multiply chain). */
+static uint64_t hash_blob(const void *data, size_t n, uint64_t seed) {
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    const uint8_t *p = data;
+    uint64_t a = seed ^ k, b = seed + n, c = ~seed, d = seed * k;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint64_t w[4];
+        memcpy(w, p + i, 32);
+        a = (a ^ w[0]) * k;
+        b = (b ^ w[1]) * k;
+        c = (c ^ w[2]) * k;
+        d = (d ^ w[3]) * k;
+        a ^= a >> 31;
+        b ^= b >> 31;
+        c ^= c >> 31;
+        d ^= d >> 31;
     }
-#undef MIX
+    uint64_t tail[4] = {0, 0, 0, 0};
+    memcpy(tail, p + i, n - i);
+    a = (a ^ tail[0]) * k;
+    b = (b ^ tail[1]) * k;
+    c = (c ^ tail[2]) * k;
+    d = (d ^ tail[3]) * k;
+    uint64_t h = a ^ (b * 31) ^ (c * 961) ^ (d * 29791) ^ n;
+    h ^= h >> 33;
+    h *= k;
+    return h ^ (h >> 29);
+}
+
+/* A hash of everything that decides what tokens print: kind, flags,
+ * attributes and texts. */
+static uint64_t fingerprint(const tg_vocab *v) {
+    int32_t n = v->n_tokens;
+    uint64_t h = hash_blob(v->attrs, (size_t)n * sizeof *v->attrs,
+                           (uint64_t)v->kind << 48 ^ (uint64_t)n ^ (uint64_t)v->escape_whitespaces << 40);
+    /* the texts: the (pointer, length) table and the bytes it points at,
+     * which vocab.c keeps in one block, in order */
+    h = hash_blob(v->text, (size_t)n * sizeof *v->text, h);
+    if (n > 0 && v->text[0].ptr == v->strings) {
+        const char *end = v->text[n - 1].ptr + v->text[n - 1].len;
+        return hash_blob(v->strings, (size_t)(end - v->strings), h);
+    }
+    for (int32_t t = 0; t < n; t++) /* another layout: token by token */
+        h = hash_blob(v->text[t].ptr, v->text[t].len, h);
     return h;
 }
 

@@ -111,24 +111,84 @@ static inline bool gu_structural(const char *p, size_t n) {
     return false;
 }
 
-/* Per-token facts the generator's choices use, computed once. */
+/* Per-token facts the generator's choices use, computed once: flags, and
+ * the ids of the structural tokens and of the closers. */
 enum { GU_STRUCT = 1, GU_CLOSER = 2, GU_EOG = 4 };
-static inline uint8_t *gu_token_flags(const tg_vocab *v) {
-    int32_t nv = tg_vocab_n_tokens(v);
-    uint8_t *f = calloc((size_t)nv, 1);
+typedef struct gu_vinfo {
+    int32_t n_vocab;
+    uint8_t *flags;
+    int32_t *list[3]; /* 0: all ids, 1: structural, 2: closers */
+    int32_t n_list[3];
+} gu_vinfo;
+
+static inline gu_vinfo gu_vocab_info(const tg_vocab *v) {
+    gu_vinfo in = {0};
+    int32_t nv = in.n_vocab = tg_vocab_n_tokens(v);
+    in.flags = calloc((size_t)nv, 1);
+    for (int k = 0; k < 3; k++)
+        in.list[k] = malloc((size_t)nv * sizeof(int32_t));
     char piece[2048];
-    for (int32_t t = 0; f && t < nv; t++) {
+    for (int32_t t = 0; t < nv; t++) {
         size_t pl = tg_token_to_piece(v, t, false, piece, sizeof piece);
         if (pl > sizeof piece)
             pl = sizeof piece;
         if (gu_structural(piece, pl))
-            f[t] |= GU_STRUCT;
+            in.flags[t] |= GU_STRUCT;
         if (memchr(piece, '"', pl) || memchr(piece, ']', pl) || memchr(piece, '}', pl))
-            f[t] |= GU_CLOSER;
+            in.flags[t] |= GU_CLOSER;
         if (tg_vocab_is_eog(v, t))
-            f[t] |= GU_EOG;
+            in.flags[t] |= GU_EOG;
+        in.list[0][in.n_list[0]++] = t;
+        if (in.flags[t] & GU_STRUCT)
+            in.list[1][in.n_list[1]++] = t;
+        if (in.flags[t] & GU_CLOSER)
+            in.list[2][in.n_list[2]++] = t;
     }
-    return f;
+    return in;
+}
+
+static inline void gu_vinfo_free(gu_vinfo *in) {
+    free(in->flags);
+    for (int k = 0; k < 3; k++)
+        free(in->list[k]);
+}
+
+#define GU_BIT(bits, t) (((bits)[(t) >> 5] >> ((t)&31)) & 1u)
+
+/* A uniformly random allowed token of list k (not an end token): by
+ * rejection first, then by counting (over the bitset for the full list). */
+static inline int32_t gu_pick(const gu_vinfo *in, const uint32_t *bits, int k) {
+    for (int tries = 0; tries < 64 && in->n_list[k] > 0; tries++) {
+        int32_t t = in->list[k][gu_rand() % (uint32_t)in->n_list[k]];
+        if (GU_BIT(bits, t) && !(in->flags[t] & GU_EOG))
+            return t;
+    }
+    int32_t words = (in->n_vocab + 31) / 32, n = 0;
+    if (k == 0) {
+        for (int32_t w = 0; w < words; w++)
+            for (uint32_t x = bits[w]; x; x &= x - 1)
+                n += !(in->flags[w * 32 + __builtin_ctz(x)] & GU_EOG);
+    } else {
+        for (int32_t i = 0; i < in->n_list[k]; i++)
+            n += GU_BIT(bits, in->list[k][i]) && !(in->flags[in->list[k][i]] & GU_EOG);
+    }
+    if (n == 0)
+        return -1;
+    int32_t pick = (int32_t)(gu_rand() % (uint32_t)n);
+    if (k == 0) {
+        for (int32_t w = 0; w < words; w++)
+            for (uint32_t x = bits[w]; x; x &= x - 1) {
+                int32_t t = w * 32 + __builtin_ctz(x);
+                if (!(in->flags[t] & GU_EOG) && pick-- == 0)
+                    return t;
+            }
+    }
+    for (int32_t i = 0; i < in->n_list[k]; i++) {
+        int32_t t = in->list[k][i];
+        if (GU_BIT(bits, t) && !(in->flags[t] & GU_EOG) && pick-- == 0)
+            return t;
+    }
+    return -1;
 }
 
 typedef struct gu_doc {
@@ -140,13 +200,23 @@ typedef struct gu_doc {
     bool rejected;  /* accept() refused an allowed token */
 } gu_doc;
 
+static inline void gu_doc_add(gu_doc *d, const char *p, size_t n) {
+    if (d->len + n + 1 > d->cap) {
+        d->cap = (d->len + n + 1) * 2;
+        d->text = realloc(d->text, d->cap);
+    }
+    memcpy(d->text + d->len, p, n);
+    d->len += n;
+    d->text[d->len] = 0;
+}
+
 /* Generates one document under the grammar with random token choices:
- * half the time among tokens with structure, and only closers once the
- * document is long, so that documents finish. */
-static inline gu_doc gu_generate(tg_grammar_state *st, const tg_vocab *v, const uint8_t *flags,
+ * about half the time among tokens with structure, and only closers once
+ * the document is long, so that documents finish.  An end token is taken
+ * (most of the time) as soon as it is allowed. */
+static inline gu_doc gu_generate(tg_grammar_state *st, const tg_vocab *v, const gu_vinfo *in,
                                  uint32_t *bits, size_t max_tokens) {
     gu_doc d = {0};
-    int32_t nv = tg_vocab_n_tokens(v);
     char piece[2048];
     tg_grammar_state_reset(st);
     for (;;) {
@@ -158,55 +228,29 @@ static inline gu_doc gu_generate(tg_grammar_state *st, const tg_vocab *v, const 
             d.stuck = true;
             break;
         }
-        bool late = d.tokens > max_tokens / 4;
-        uint8_t want = late ? GU_CLOSER : (gu_rand() % 100 < 55 ? GU_STRUCT : 0);
-        int32_t n = 0, ns = 0;
-        tg_token eog = -1;
-        for (int32_t w = 0; w < (nv + 31) / 32; w++)
-            for (uint32_t x = bits[w]; x; x &= x - 1) {
-                int32_t t = w * 32 + __builtin_ctz(x);
-                if (t >= nv)
-                    break;
-                if (flags[t] & GU_EOG)
-                    eog = t;
-                else
-                    n++, ns += want && (flags[t] & want);
-            }
-        if (eog >= 0 && (n == 0 || gu_rand() % 4 != 0)) {
-            if (tg_grammar_accept(st, eog) != TG_OK)
+        if (tg_grammar_complete(st) && gu_rand() % 4 != 0) {
+            tg_token eog = tg_vocab_eos(v);
+            if (!GU_BIT(bits, eog) || tg_grammar_accept(st, eog) != TG_OK)
                 d.rejected = true;
             break;
         }
-        if (n == 0) {
+        int k = d.tokens > max_tokens / 4 ? 2 : gu_rand() % 100 < 55 ? 1 : 0;
+        int32_t t = gu_pick(in, bits, k);
+        if (t < 0 && k)
+            t = gu_pick(in, bits, 0);
+        if (t < 0) {
+            if (tg_grammar_complete(st) && tg_grammar_accept(st, tg_vocab_eos(v)) == TG_OK)
+                break;
             d.stuck = true;
             break;
         }
-        bool among = want && ns > 0;
-        int32_t pick = (int32_t)(gu_rand() % (uint32_t)(among ? ns : n));
-        tg_token t = -1;
-        for (int32_t w = 0; w < (nv + 31) / 32 && t < 0; w++)
-            for (uint32_t x = bits[w]; x; x &= x - 1) {
-                int32_t k = w * 32 + __builtin_ctz(x);
-                if (k >= nv || (flags[k] & GU_EOG) || (among && !(flags[k] & want)))
-                    continue;
-                if (pick-- == 0) {
-                    t = k;
-                    break;
-                }
-            }
         size_t pl = tg_token_to_piece(v, t, false, piece, sizeof piece);
         if (tg_grammar_accept(st, t) != TG_OK) {
             d.rejected = true;
             break;
         }
         d.tokens++;
-        if (d.len + pl + 1 > d.cap) {
-            d.cap = (d.len + pl + 1) * 2;
-            d.text = realloc(d.text, d.cap);
-        }
-        memcpy(d.text + d.len, piece, pl);
-        d.len += pl;
-        d.text[d.len] = 0;
+        gu_doc_add(&d, piece, pl);
     }
     if (!d.text)
         d.text = calloc(1, 1);

@@ -379,13 +379,17 @@ static void test_json_object(void) {
     CHECK(g != NULL);
     CHECK(acc(g, "{}") && acc(g, "\n{\"a\": [1, 2.5e3, \"x\", {\"b\": null}], \"c\": true}"));
     CHECK(!acc(g, "[]") && !acc(g, "\"x\"") && !acc(g, "{\"a\":1} ") && !acc(g, "{'a':1}"));
-    /* whitespace runs are bounded */
+    /* whitespace: one line break per gap, bounded runs of blanks */
     char ws[128] = "{";
-    for (int i = 0; i < (int)TG__WS_MAX; i++)
+    for (int i = 0; i < (int)TG__WS_INLINE; i++)
         strcat(ws, " ");
+    strcat(ws, "\r\n");
+    for (int i = 0; i < (int)TG__WS_INDENT; i++)
+        strcat(ws, "\t");
     CHECK(acc(g, strcat(ws, "}")));
     strcpy(ws + strlen(ws) - 1, " }");
     CHECK(!acc(g, ws));
+    CHECK(!acc(g, "{\n\n}") && !acc(g, "{         }") && acc(g, "{\n  \"a\": {\n    \"b\": 1\n  }\n}"));
     tg_grammar_free(g);
 }
 
