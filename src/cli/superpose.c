@@ -191,8 +191,10 @@ int tg_cli_superpose(int argc, char **argv) {
         ns++;
     }
     if (corpus) {
-        const char *slash = strrchr(model, '/');
-        snprintf(labels[ns], sizeof labels[ns], "%.30s (d = %d)", slash ? slash + 1 : model, dim);
+        const char *slash = strrchr(model, '/'), *base = slash ? slash + 1 : model;
+        const char *dot = strstr(base, ".gguf");
+        snprintf(labels[ns], sizeof labels[ns], "%.*s (d = %d)", (int)(dot ? TG_CLI_MIN(dot - base, 26) : 26), base,
+                 dim);
         series[ns] = (tg_superpose_series){labels[ns], model_r, N_KS, true};
         ns++;
     }

@@ -152,7 +152,7 @@ tg_status tg_superpose_svg(const char *path, const char *title, const tg_superpo
     FILE *f = fopen(path, "w");
     if (!f)
         return tg__fail(TG_ERR_IO, "%s: cannot write", path);
-    const double W = 760, Hh = 480, L = 70, R = 190, T = 50, B = 60;
+    const double W = 800, Hh = 480, L = 70, R = 230, T = 50, B = 60;
     const double pw = W - L - R, ph = Hh - T - B, lx = log2((double)kmax > 1 ? kmax : 2);
 #define X(k) (L + pw * (log2((double)(k)) / lx))
 #define Y(v) (T + ph * (1.0 - (v)))
