@@ -27,7 +27,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wformat=2 -Wvla $(WERROR)
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -g -fno-strict-aliasing -ffp-contract=off \
            -Iinclude -Isrc $(WARN) -MMD -MP -pthread
-LIBS    := -lpcre2-8 -lutf8proc -lcurl -ljansson -lmicrohttpd -lm -pthread
+LIBS    := -lpcre2-8 -lutf8proc -lcurl -ljansson -lmicrohttpd -lsqlite3 -lz -lgumbo -lm -pthread
 
 REL_CFLAGS  := $(BASEFLAGS) -O2
 ASAN_CFLAGS := $(BASEFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \

@@ -805,6 +805,137 @@ typedef struct tg_superpose_series {
 } tg_superpose_series;
 tg_status tg_superpose_svg(const char *path, const char *title, const tg_superpose_series *series, size_t n_series);
 
+/* ------------------------------------------------------------------ */
+/* The reading library (tinglado read; docs/reading.md)                */
+/* ------------------------------------------------------------------ */
+
+/* One SQLite database of saved articles.  Every call that changes it is
+ * one transaction: a crash loses at most the call in flight. */
+typedef struct tg_library tg_library;
+
+/* Where an item is in the pipeline.  FAILED keeps the error and the number
+ * of attempts; a later sync retries it. */
+typedef enum tg_item_state {
+    TG_ITEM_PENDING = 0,   /* saved, not fetched yet          */
+    TG_ITEM_FETCHED = 1,   /* raw page stored                 */
+    TG_ITEM_EXTRACTED = 2, /* article text stored             */
+    TG_ITEM_ENRICHED = 3,  /* summary, tags, embeddings added */
+    TG_ITEM_FAILED = 4,
+} tg_item_state;
+const char *tg_item_state_name(tg_item_state s); /* "pending", … */
+
+/* An item as stored.  Strings are malloc'd (NULL = unknown); dates are
+ * Unix seconds (0 = unknown).  tg_item_clear frees the fields. */
+typedef struct tg_item {
+    int64_t id;
+    char *url;      /* canonical: tracking parameters and fragment removed */
+    char *title, *byline, *site, *lang, *excerpt;
+    int64_t published, saved, read_at;
+    bool archived, favorite;
+    tg_item_state state;
+    int32_t attempts; /* failed fetch/extract attempts                     */
+    char *error;      /* the last failure, NULL once a step succeeds       */
+    char **tags;      /* sorted, lower-case */
+    size_t n_tags;
+} tg_item;
+void tg_item_clear(tg_item *it);
+
+/* Opens (creating, or migrating to the current schema) a library.  NULL on
+ * failure, e.g. a database written by a newer tinglado. */
+tg_library *tg_library_open(const char *path);
+void tg_library_close(tg_library *lib);
+/* The schema version this build writes (PRAGMA user_version). */
+int tg_library_schema_version(void);
+/* The default path: $XDG_DATA_HOME/tinglado/library.db, else
+ * ~/.local/share/tinglado/library.db (the folder is created). */
+tg_status tg_library_default_path(char *out, size_t cap);
+
+/* What to save: url is required; the rest may be NULL/0 (saved 0: now). */
+typedef struct tg_item_new {
+    const char *url, *title;
+    int64_t saved, read_at;
+    bool archived, favorite;
+    const char *const *tags;
+    size_t n_tags;
+} tg_item_new;
+/* Saves an item, or — when its canonical URL is already there — only adds
+ * the tags it lacks (dates and state of the first save win), so saving or
+ * importing twice adds nothing.  *id and *added (either may be NULL) say
+ * which.  TG_ERR_FORMAT for a URL that is not http(s). */
+tg_status tg_library_add(tg_library *lib, const tg_item_new *in, int64_t *id, bool *added);
+/* The item with this id (TG_ERR_NOT_FOUND if none) / this URL's canonical form. */
+tg_status tg_library_get(tg_library *lib, int64_t id, tg_item *out);
+tg_status tg_library_find(tg_library *lib, const char *url, int64_t *id);
+tg_status tg_library_delete(tg_library *lib, int64_t id);
+/* Adds (remove false) or removes a tag (trimmed, lower-cased). */
+tg_status tg_library_tag(tg_library *lib, int64_t id, const char *tag, bool remove);
+/* Archiving sets read_at to now when it is unknown. */
+tg_status tg_library_set_archived(tg_library *lib, int64_t id, bool archived);
+tg_status tg_library_set_favorite(tg_library *lib, int64_t id, bool favorite);
+
+/* Items in a listing, newest saved first.  -1 = either for the booleans;
+ * state -1 = any; NULL strings match all. */
+typedef struct tg_item_filter {
+    int archived, favorite, state;
+    const char *tag, *site;
+    int64_t since; /* saved at or after (0: all) */
+    size_t limit, offset; /* limit 0: no limit */
+} tg_item_filter;
+tg_item_filter tg_item_filter_all(void);
+/* Calls fn for each matching item (stop early by returning false). */
+typedef bool (*tg_item_fn)(const tg_item *it, void *user);
+tg_status tg_library_list(tg_library *lib, const tg_item_filter *f, tg_item_fn fn, void *user);
+/* Counts per state (indexed by tg_item_state) and in total. */
+tg_status tg_library_count(tg_library *lib, int64_t counts[5], int64_t *total);
+
+/* ---- pipeline steps: each is one transaction and moves the state ---- */
+
+/* Stores the fetched page (compressed) → FETCHED. */
+tg_status tg_library_set_page(tg_library *lib, int64_t id, const void *raw, size_t len, const char *final_url,
+                              const char *content_type);
+/* The stored page, decompressed, NUL-terminated (free()); TG_ERR_NOT_FOUND if none. */
+tg_status tg_library_get_page(tg_library *lib, int64_t id, char **raw, size_t *len);
+
+/* What extraction found in a page (tg_extract fills it; tg_article_clear frees). */
+typedef struct tg_article {
+    char *title, *byline, *site_name, *published, *lang, *excerpt;
+    char *text; /* plain text, paragraphs separated by blank lines */
+    char *html; /* sanitised simple HTML (allowlisted tags and attributes)  */
+    int64_t published_time; /* parsed `published`, 0 if unknown */
+} tg_article;
+void tg_article_clear(tg_article *a);
+/* Stores the article's text and HTML, fills the item's unknown metadata,
+ * indexes it for search → EXTRACTED. */
+tg_status tg_library_set_article(tg_library *lib, int64_t id, const tg_article *a);
+/* The stored text and HTML (either pointer may be NULL; free() each). */
+tg_status tg_library_get_content(tg_library *lib, int64_t id, char **text, char **html);
+/* Records a failed step → FAILED, attempts + 1. */
+tg_status tg_library_set_failed(tg_library *lib, int64_t id, const char *error);
+/* Enrichment results: summary, and the chunk embeddings (n_chunks × dim
+ * floats; offsets/lengths into the text) → ENRICHED. */
+tg_status tg_library_set_enrichment(tg_library *lib, int64_t id, const char *summary, const char *model,
+                                    const float *vecs, int32_t dim, const int32_t *chunk_off,
+                                    const int32_t *chunk_len, size_t n_chunks);
+tg_status tg_library_get_summary(tg_library *lib, int64_t id, char **summary);
+/* Ids of the items a sync should work on: PENDING or FETCHED, and FAILED
+ * with fewer than max_attempts attempts, oldest first (free() *ids). */
+tg_status tg_library_pending(tg_library *lib, int32_t max_attempts, int64_t **ids, size_t *n);
+
+/* Full-text search (FTS5, BM25 over title and text; title weighs more).
+ * Query words are matched as words (prefix with a trailing '*'); FTS5
+ * syntax is not exposed, so any string is a valid query. */
+typedef struct tg_search_hit {
+    int64_t id;
+    double score;  /* higher is better */
+    char *snippet; /* a passage with the matches, malloc'd */
+} tg_search_hit;
+tg_status tg_library_search(tg_library *lib, const char *query, size_t limit, tg_search_hit **hits, size_t *n);
+void tg_search_hits_free(tg_search_hit *hits, size_t n);
+
+/* Feeds (RSS/Atom subscriptions; OPML imports them). */
+tg_status tg_library_feed_add(tg_library *lib, const char *url, const char *title, bool *added);
+tg_status tg_library_feed_count(tg_library *lib, int64_t *n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,81 @@
+/*
+ * read.h — internals shared by the files of the reading pipeline (src/read/):
+ * URL canonicalisation, date parsing, CSV, zlib, and the store's
+ * transaction helpers.  Nothing here is public API; tinglado.h holds that.
+ *
+ * Every function that reads untrusted bytes (pages, export files, URLs)
+ * takes an explicit length and never crashes on malformed input.
+ */
+#ifndef TG_READ_H
+#define TG_READ_H
+
+#include "base/base.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- url.c -------------------------------------------------------- */
+
+/* A malloc'd canonical form of an http(s) URL: scheme and host lower-cased,
+ * default port, fragment and tracking parameters (utm_*, fbclid, gclid …)
+ * removed, empty path "/".  NULL (TG_ERR_FORMAT) for anything that is not an
+ * absolute http or https URL. */
+char *tg__url_canonical(const char *url, size_t len);
+/* The host part of an absolute URL into out (lower-cased); false if none. */
+bool tg__url_host(const char *url, char *out, size_t cap);
+/* A malloc'd absolute URL for href relative to base (RFC 3986 section 5.2),
+ * or NULL when href cannot be resolved.  base may be NULL (then only
+ * absolute hrefs resolve). */
+char *tg__url_resolve(const char *base, const char *href);
+
+/* ---- date.c ------------------------------------------------------- */
+
+/* Unix seconds of an ISO 8601 / RFC 3339 date ("2024-03-01", "2024-03-01T10:20:30+01:00",
+ * "…Z", "…+0100", fractions ignored), an RFC 2822 date ("Fri, 01 Mar 2024
+ * 10:20:30 GMT") or a plain decimal number of seconds; false if unparsable. */
+bool tg__parse_date(const char *s, int64_t *out);
+/* "2024-03-01T10:20:30Z" into out (cap >= 21). */
+void tg__format_date(int64_t t, char *out, size_t cap);
+
+/* ---- csv.c -------------------------------------------------------- */
+
+/* An RFC 4180 reader over a buffer: quoted fields with "" escapes and line
+ * breaks, CRLF or LF rows.  Fields point into a scratch buffer owned by the
+ * reader and stay valid until the next call. */
+typedef struct tg__csv {
+    const char *p, *end;
+    char *scratch;
+    size_t scratch_cap;
+    char **fields;
+    size_t n_fields, fields_cap;
+} tg__csv;
+void tg__csv_init(tg__csv *c, const char *data, size_t len);
+/* The next row into c->fields / c->n_fields; 0 at the end, 1 for a row,
+ * -1 on allocation failure. */
+int tg__csv_next(tg__csv *c);
+void tg__csv_free(tg__csv *c);
+/* Appends one field, quoted when it needs it. */
+bool tg__csv_put(tg__buf *b, const char *s, bool last);
+
+/* ---- zlib.c ------------------------------------------------------- */
+
+/* zlib-compressed copy of data (malloc'd); NULL on failure. */
+uint8_t *tg__deflate(const void *data, size_t len, size_t *out_len);
+/* Inflates into a malloc'd buffer of exactly raw_len bytes (+1 NUL);
+ * NULL (TG_ERR_FORMAT) if the stream is corrupt or has another length. */
+uint8_t *tg__inflate(const void *data, size_t len, size_t raw_len);
+
+/* ---- small string helpers (util.c) -------------------------------- */
+
+/* Appends s to b with JSON string escaping (no quotes added). */
+bool tg__json_escape(tg__buf *b, const char *s, size_t len);
+/* Appends s to b with HTML escaping of & < > " '. */
+bool tg__html_escape(tg__buf *b, const char *s, size_t len);
+bool tg__buf_puts(tg__buf *b, const char *s);
+bool tg__buf_printf(tg__buf *b, const char *fmt, ...) TG_PRINTF(2, 3);
+/* The buffer's bytes as a malloc'd NUL-terminated string (the buffer is
+ * emptied); NULL if an append had failed. */
+char *tg__buf_take(tg__buf *b);
+
+#endif /* TG_READ_H */

@@ -1,0 +1,41 @@
+/*
+ * store.h — the library handle and the helpers the store's files share
+ * (store.c: schema, items and tags; store_pipe.c: pipeline steps, search,
+ * feeds; import.c/export.c read and write through the same handle).
+ *
+ * Internal: nothing outside src/read/ sees sqlite3.
+ */
+#ifndef TG_READ_STORE_H
+#define TG_READ_STORE_H
+
+#include "read/read.h"
+
+#include <sqlite3.h>
+
+struct tg_library {
+    sqlite3 *db;
+    char *path;
+    int depth; /* nesting of tg__lib_begin: only the outermost one commits */
+    bool failed_inner; /* an inner step failed: the outermost rolls back  */
+};
+
+/* Fails with the database's message, prefixed by what was being done. */
+tg_status tg__lib_sqlfail(tg_library *lib, const char *what);
+/* Transactions that nest (import wraps many adds in one): begin/end pair;
+ * end(ok=false) rolls the outermost back.  Writers take the lock at once
+ * (BEGIN IMMEDIATE) so two processes never deadlock on an upgrade. */
+tg_status tg__lib_begin(tg_library *lib);
+tg_status tg__lib_end(tg_library *lib, tg_status st);
+/* Runs SQL without results. */
+tg_status tg__lib_exec(tg_library *lib, const char *sql);
+sqlite3_stmt *tg__lib_prepare(tg_library *lib, const char *sql);
+/* A malloc'd copy of a text column (NULL for SQL NULL). */
+char *tg__col_text(sqlite3_stmt *st, int col);
+/* Adds a tag to an item inside the caller's transaction. */
+tg_status tg__lib_add_tag(tg_library *lib, int64_t id, const char *tag);
+/* Re-indexes an item for full-text search from its stored fields. */
+tg_status tg__lib_index(tg_library *lib, int64_t id);
+/* Current time (seconds); TINGLADO_NOW overrides it for reproducible tests. */
+int64_t tg__now(void);
+
+#endif
