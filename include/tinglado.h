@@ -674,6 +674,90 @@ tg_estimate tg_stats_wilson(size_t k, size_t n);
 tg_estimate tg_measure_read_bandwidth(int n_threads, size_t bytes, int reps);
 
 /* ------------------------------------------------------------------ */
+/* Energy and cost meter (docs/energy-and-cost.md)                     */
+/* ------------------------------------------------------------------ */
+
+/* Where the joules come from, chosen once by tg_meter_new:
+ *   CPU: RAPL package and DRAM counters through the powercap sysfs tree
+ *        (measured; the whole processor, every process on it), else an
+ *        estimate: TDP ÷ hardware threads × this process's CPU seconds
+ *        (CodeCarbon's TDP × utilisation; labelled "estimated");
+ *   GPU: NVIDIA NVML loaded at run time, when it loads and finds a device.
+ * tg_meter_label() names the sources (and why one was not used); print it
+ * next to every figure. */
+typedef struct tg_meter tg_meter;
+
+typedef struct tg_meter_params {
+    double watts;              /* > 0: full-load power of the CPUs this system
+                                  shows, for the estimate (else a lookup by
+                                  /proc/cpuinfo's model name)                  */
+    bool estimate_only;        /* do not read RAPL                             */
+    bool no_gpu;               /* do not load NVML                             */
+    const char *powercap_root; /* NULL: $TINGLADO_POWERCAP_ROOT, else
+                                  /sys/class/powercap                          */
+    const char *cpuinfo;       /* NULL: /proc/cpuinfo                          */
+    const char *nvml_lib;      /* NULL: libnvidia-ml.so.1                      */
+} tg_meter_params;
+
+/* Cumulative figures since tg_meter_new. */
+typedef struct tg_meter_reading {
+    double seconds;     /* wall clock                                  */
+    double cpu_seconds; /* CPU time of this process (all threads)      */
+    double cpu_joules;  /* RAPL packages + DRAM, or the estimate       */
+    double gpu_joules;  /* NVML (0 without a GPU)                      */
+} tg_meter_reading;
+
+tg_meter_params tg_meter_default_params(void);
+/* Never fails for want of a source (it falls back to the estimate); NULL
+ * only for invalid params or out of memory. */
+tg_meter *tg_meter_new(const tg_meter_params *p);
+void tg_meter_free(tg_meter *m);
+/* Thread-safe.  Call at least once every few minutes under load: RAPL
+ * counters wrap after their max_energy_range_uj.  A failed read (a counter
+ * that vanished) returns a status and changes nothing. */
+tg_status tg_meter_read(tg_meter *m, tg_meter_reading *out);
+/* The energy the work between readings a and b used: per source, measured
+ * energy minus the idle baseline power × (b − a) seconds, at least 0. */
+double tg_meter_joules(const tg_meter *m, const tg_meter_reading *a, const tg_meter_reading *b);
+/* Takes the idle baseline from an idle period between readings a and b,
+ * or measures one by sleeping `seconds`. */
+tg_status tg_meter_set_idle(tg_meter *m, const tg_meter_reading *a, const tg_meter_reading *b);
+tg_status tg_meter_measure_idle(tg_meter *m, double seconds);
+double tg_meter_idle_watts(const tg_meter *m); /* 0 until measured */
+bool tg_meter_estimated(const tg_meter *m);    /* the CPU figure is an estimate */
+bool tg_meter_has_gpu(const tg_meter *m);
+/* One line: "CPU measured: RAPL (package-0, package-0/dram; …); no NVIDIA
+ * GPU power: …; idle baseline 12.30 W subtracted". */
+const char *tg_meter_label(const tg_meter *m);
+
+/* Cost, in whatever currency the prices are in (formulas and a worked
+ * example: docs/energy-and-cost.md). */
+typedef struct tg_cost_params {
+    double price_kwh;   /* electricity price per kWh (>= 0)                     */
+    double pue;         /* power usage effectiveness (>= 1; 1 at home)          */
+    double capex;       /* purchase price of the hardware (0: none)             */
+    double years;       /* its lifetime, in years of 8,760 hours                */
+    double utilisation; /* share of those hours it does paid work, (0, 1]       */
+    double rent_hour;   /* > 0: a rented hour's price instead of capex (it
+                           includes the power, so no energy cost is added)     */
+    double idle_watts;  /* drawn also when not utilised                         */
+} tg_cost_params;
+
+typedef struct tg_cost {
+    double energy;   /* electricity × PUE      */
+    double hardware; /* amortisation, or rent  */
+    double total;
+} tg_cost;
+
+tg_cost_params tg_cost_default_params(void); /* PUE 1, utilisation 1, the rest 0 */
+/* Break-even price of one utilised hour of a device drawing `watts` at work. */
+tg_status tg_cost_gpu_hour(const tg_cost_params *p, double watts, tg_cost *out);
+/* Cost of a million tokens at joules_per_token (attributed, idle excluded)
+ * and tokens_per_second (needed for hardware and idle shares; 0 if neither). */
+tg_status tg_cost_per_mtok(const tg_cost_params *p, double joules_per_token, double tokens_per_second,
+                           tg_cost *out);
+
+/* ------------------------------------------------------------------ */
 /* Grammar-constrained decoding                                        */
 /* ------------------------------------------------------------------ */
 
