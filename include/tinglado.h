@@ -667,6 +667,11 @@ double tg_stats_median(const double *x, size_t n);
 tg_estimate tg_stats_median_boot(const double *x, size_t n, int resamples, uint64_t seed);
 /* Wilson score 95% interval of a proportion k/n. */
 tg_estimate tg_stats_wilson(size_t k, size_t n);
+/* Area under the ROC curve of a score separating positives from negatives:
+ * P(pos > neg) + ½·P(tie), with DeLong's 95% interval (normal, clipped to
+ * [0, 1]; it collapses to a point at 0 or 1).  n = n_pos + n_neg; value NAN
+ * when either set is empty. */
+tg_estimate tg_stats_auc(const double *pos, size_t n_pos, const double *neg, size_t n_neg);
 
 /* Memory read bandwidth in GB/s (10^9 bytes/s): n_threads stream through a
  * buffer of `bytes` (make it much larger than the caches), reps times;
@@ -756,6 +761,104 @@ tg_status tg_cost_gpu_hour(const tg_cost_params *p, double watts, tg_cost *out);
  * and tokens_per_second (needed for hardware and idle shares; 0 if neither). */
 tg_status tg_cost_per_mtok(const tg_cost_params *p, double joules_per_token, double tokens_per_second,
                            tg_cost *out);
+
+/* ------------------------------------------------------------------ */
+/* Memorisation probe (tinglado probe; docs/probe.md)                  */
+/* ------------------------------------------------------------------ */
+
+/* Teacher-forced scoring of many texts through batched prefill: a context
+ * with n_seq sequences, each holding a copy of a shared context (BOS, or the
+ * text before a canary's secret) evaluated once, to which continuations are
+ * appended, scored and cut off again. */
+typedef struct tg_prober tg_prober;
+
+typedef struct tg_prober_params {
+    int32_t n_ctx;   /* most tokens of shared context + one continuation (0: 512) */
+    int32_t n_seq;   /* continuations evaluated side by side (0: 8)                 */
+    int32_t n_batch; /* tokens per forward pass, every one returning logits (0: 64) */
+    int n_threads;   /* 0: all online CPUs                                          */
+    tg_type kv_type; /* TG_TYPE_F16                                                 */
+} tg_prober_params;
+
+/* Called after each forward pass with the tokens scored so far and in all. */
+typedef void (*tg_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+tg_prober_params tg_prober_default_params(void);
+tg_prober *tg_prober_new(const tg_model *m, const tg_prober_params *p);
+void tg_prober_free(tg_prober *p);
+const tg_model *tg_prober_model(const tg_prober *p);
+void tg_prober_set_progress(tg_prober *p, tg_progress_fn fn, void *user);
+
+/* Scores n continuations of one shared context (n_context >= 1 tokens, e.g.
+ * just BOS).  For continuation i and j < lens[i]:
+ *   lp[i][j]     = ln p(conts[i][j] | context, conts[i][0..j))
+ *   argmax[i][j] = the greedy choice at that point (the lowest id among the
+ *                  largest logits, as the greedy sampler picks); argmax may
+ *                  be NULL.
+ * n_context + lens[i] must not exceed n_ctx; lens[i] may be 0.  The result
+ * does not depend on n_seq or n_batch beyond float rounding of the batch. */
+tg_status tg_prober_eval(tg_prober *p, const tg_token *context, size_t n_context,
+                         const tg_token *const *conts, const size_t *lens, size_t n, float *const *lp,
+                         tg_token *const *argmax);
+
+/* Membership scores of one text from its teacher-forced log-probabilities
+ * lp[0..n) (natural log).  Each is NAN when undefined (n = 0, …). */
+double tg_probe_log_ppl(const float *lp, size_t n); /* −mean lp = ln perplexity        */
+/* Min-K% Prob (Shi et al. 2023): the mean of the max(1, ⌊n·k/100⌋) lowest
+ * lp; higher means more likely seen in training. */
+double tg_probe_min_k(const float *lp, size_t n, double k_percent);
+/* Bytes of zlib's compression of text at level 6 (what Python's zlib.compress
+ * gives); 0 on failure.  The zlib score of Carlini et al. 2021 is
+ * ln ppl / zlib bytes. */
+size_t tg_probe_zlib_len(const char *text, size_t len);
+/* The text with every code point mapped to its simple lowercase (utf8proc);
+ * invalid bytes are kept as they are.  *out is NUL-terminated, free() it. */
+tg_status tg_probe_lowercase(const char *text, size_t len, char **out, size_t *out_len);
+
+/* Extraction (Carlini et al. 2022) from greedy matches: match[j] says token
+ * j of a text is what greedy decoding picks after the true tokens before it.
+ * Greedy decoding from the first k tokens reproduces the next m exactly
+ * when match[k..k+m) are all true (each greedy step then sees the true
+ * prefix), so one teacher-forced pass decides every k.  False if n < k + m. */
+bool tg_probe_extractable(const bool *match, size_t n, size_t k, size_t m);
+/* The longest run of true matches (its start in *start, may be NULL). */
+size_t tg_probe_longest_match(const bool *match, size_t n, size_t *start);
+
+/* Canaries (Carlini et al. 2019, "The Secret Sharer"): the rank of a secret
+ * among every candidate of the same shape by the likelihood of the text
+ * around it, and exposure = log2 |R| − log2 rank. */
+typedef struct tg_canary_params {
+    const char *format;   /* a text with exactly one "{secret}"              */
+    const char *alphabet; /* the characters a secret is made of (ASCII)      */
+    int32_t length;       /* characters per secret                           */
+    const char *secret;   /* the secret to rank (length characters of alphabet) */
+    uint64_t max_exact;   /* enumerate every candidate when |R| ≤ this (100000) */
+    uint64_t n_samples;   /* else draw this many uniformly (2000)            */
+    uint64_t seed;        /* for the draw                                    */
+} tg_canary_params;
+
+typedef struct tg_canary_result {
+    double log2_space;   /* log2 |R|                                         */
+    bool exact;          /* every candidate scored                           */
+    double secret_lp;    /* ln p of the text from the secret on, given before */
+    uint64_t n_scored;   /* candidates scored (besides the secret)           */
+    uint64_t n_better;   /* of them, strictly more likely than the secret    */
+    tg_estimate rank;    /* 1 + |R|·p̂ (exact: 1 + better); interval from
+                            Wilson's on p̂ (exact: lo = hi)                    */
+    tg_estimate exposure;/* log2|R| − log2 rank, its interval from rank's   */
+    tg_estimate extrapolated; /* exposure from a normal fit to the sampled
+                            candidates' lp (the Secret Sharer's extrapolation
+                            for ranks beyond the sample), bootstrap interval;
+                            value NAN when exact                            */
+    double *sample_lp;   /* the scored candidates' lp (n_scored), free()     */
+} tg_canary_result;
+
+tg_canary_params tg_canary_default_params(void);
+/* Tokenizes each candidate text with BOS; the tokens the candidates share
+ * (the text before {secret}, less its last token) are the shared context.
+ * TG_ERR_ARG for a bad format, alphabet, secret or length; TG_ERR_UNSUPPORTED
+ * when a candidate's tokens do not start with the shared context. */
+tg_status tg_probe_canary(tg_prober *p, const tg_canary_params *cp, tg_canary_result *out);
 
 /* ------------------------------------------------------------------ */
 /* Grammar-constrained decoding                                        */

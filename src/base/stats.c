@@ -106,3 +106,45 @@ tg_estimate tg_stats_wilson(size_t k, size_t n) {
     e.hi = center + half > 1.0 ? 1.0 : center + half;
     return e;
 }
+
+/* DeLong et al. (1988): each positive's share of negatives it beats (V10)
+ * and each negative's share of positives that beat it (V01); the AUC is
+ * their mean and its variance var(V10)/n_pos + var(V01)/n_neg.  Quadratic
+ * in the set sizes, which is fine for the hundreds of texts it sees. */
+tg_estimate tg_stats_auc(const double *pos, size_t n_pos, const double *neg, size_t n_neg) {
+    tg_estimate e = {.n = n_pos + n_neg, .value = NAN, .lo = NAN, .hi = NAN};
+    if (n_pos == 0 || n_neg == 0)
+        return e;
+    double *v10 = calloc(n_pos, sizeof *v10), *v01 = calloc(n_neg, sizeof *v01);
+    if (!v10 || !v01) {
+        free(v10);
+        free(v01);
+        return e;
+    }
+    for (size_t i = 0; i < n_pos; i++)
+        for (size_t j = 0; j < n_neg; j++) {
+            double psi = pos[i] > neg[j] ? 1.0 : pos[i] == neg[j] ? 0.5 : 0.0;
+            v10[i] += psi;
+            v01[j] += psi;
+        }
+    double auc = 0.0;
+    for (size_t i = 0; i < n_pos; i++)
+        auc += (v10[i] /= (double)n_neg);
+    auc /= (double)n_pos;
+    for (size_t j = 0; j < n_neg; j++)
+        v01[j] /= (double)n_pos;
+    double s10 = 0.0, s01 = 0.0;
+    for (size_t i = 0; i < n_pos; i++)
+        s10 += (v10[i] - auc) * (v10[i] - auc);
+    for (size_t j = 0; j < n_neg; j++)
+        s01 += (v01[j] - auc) * (v01[j] - auc);
+    s10 = n_pos > 1 ? s10 / (double)(n_pos - 1) : 0.0;
+    s01 = n_neg > 1 ? s01 / (double)(n_neg - 1) : 0.0;
+    double se = sqrt(s10 / (double)n_pos + s01 / (double)n_neg);
+    e.value = auc;
+    e.lo = auc - Z95 * se < 0.0 ? 0.0 : auc - Z95 * se;
+    e.hi = auc + Z95 * se > 1.0 ? 1.0 : auc + Z95 * se;
+    free(v10);
+    free(v01);
+    return e;
+}
