@@ -8,7 +8,11 @@
  * As llama-bench does: pp = one batch of P random tokens from an empty
  * cache (logits of the last only); tg = N tokens one at a time from an
  * empty cache.  One untimed warm-up of each first.
+ *
+ * --energy reads the energy meter around every timed run; bench_energy.c
+ * sets it up and reports joules per token and Wh per request.
  */
+#include "cli/bench_energy.h"
 #include "cli/cli.h"
 
 #include <getopt.h>
@@ -31,6 +35,7 @@ static void usage(FILE *f) {
           "  -r, --reps R         repetitions (default 5)\n"
           "      --no-roofline    skip the memory bandwidth measurement\n"
           "      --json           one JSON object on stdout\n"
+          TG_CLI_ENERGY_USAGE
           "  -h, --help           this text\n",
           f);
 }
@@ -41,9 +46,14 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Tokens/s of one pp run (or tg run when one_by_one). */
-static double timed_run(tg_ctx *ctx, const tg_token *toks, int32_t n, bool one_by_one, bool *ok) {
+/* Tokens/s of one pp run (or tg run when one_by_one); with a meter, its
+ * attributed joules in *joules. */
+static double timed_run(tg_ctx *ctx, const tg_token *toks, int32_t n, bool one_by_one, bool *ok, tg_meter *meter,
+                        double *joules) {
     tg_ctx_seq_truncate(ctx, 0, 0);
+    tg_meter_reading e0, e1;
+    if (meter && tg_meter_read(meter, &e0) != TG_OK)
+        *ok = false;
     double t0 = now_s();
     if (one_by_one) {
         for (int32_t i = 0; i < n && *ok; i++) {
@@ -54,7 +64,12 @@ static double timed_run(tg_ctx *ctx, const tg_token *toks, int32_t n, bool one_b
         tg_batch b = {.n = n, .token = toks};
         *ok = tg_ctx_decode(ctx, &b) == TG_OK;
     }
-    return (double)n / (now_s() - t0);
+    double t1 = now_s();
+    if (meter && *ok) {
+        *ok = tg_meter_read(meter, &e1) == TG_OK;
+        *joules = tg_meter_joules(meter, &e0, &e1);
+    }
+    return (double)n / (t1 - t0);
 }
 
 static void print_json_est(const char *name, int32_t tokens, const tg_estimate *e, const double *samples) {
@@ -66,20 +81,24 @@ static void print_json_est(const char *name, int32_t tokens, const tg_estimate *
 }
 
 int tg_cli_bench(int argc, char **argv) {
-    enum { OPT_JSON = 256, OPT_NO_ROOF };
+    enum { OPT_JSON = 256, OPT_NO_ROOF, OPT_ENERGY, OPT_ESTIMATE, OPT_ENERGY_ARG };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"n-prompt", required_argument, NULL, 'p'},
         {"n-gen", required_argument, NULL, 'n'}, {"threads", required_argument, NULL, 't'},
         {"reps", required_argument, NULL, 'r'},  {"json", no_argument, NULL, OPT_JSON},
         {"no-roofline", no_argument, NULL, OPT_NO_ROOF}, {"help", no_argument, NULL, 'h'},
+        {"energy", no_argument, NULL, OPT_ENERGY}, {"estimate", no_argument, NULL, OPT_ESTIMATE},
+        {"watts", required_argument, NULL, OPT_ENERGY_ARG}, {"idle-seconds", required_argument, NULL, OPT_ENERGY_ARG},
+        {"request", required_argument, NULL, OPT_ENERGY_ARG},
         {0},
     };
     const char *model_arg = NULL;
     long n_prompt = 512, n_gen = 128, threads = 0, reps = 5;
     bool json = false, roofline = true;
-    int c;
+    tg_cli_energy_opts eo = tg_cli_energy_defaults();
+    int c, oi = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:p:n:t:r:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:p:n:t:r:h", opts, &oi)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
         case 'p':
@@ -100,6 +119,15 @@ int tg_cli_bench(int argc, char **argv) {
             break;
         case OPT_JSON: json = true; break;
         case OPT_NO_ROOF: roofline = false; break;
+        case OPT_ENERGY: eo.on = true; break;
+        case OPT_ESTIMATE: eo.estimate_only = true; break;
+        case OPT_ENERGY_ARG: {
+            char flag[32];
+            snprintf(flag, sizeof flag, "--%s", opts[oi].name);
+            if (!tg_cli_energy_parse(&eo, flag, optarg))
+                return 2;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -113,7 +141,8 @@ int tg_cli_bench(int argc, char **argv) {
     tg_model *m = NULL;
     tg_ctx *ctx = NULL;
     tg_token *toks = NULL;
-    double *pp = NULL, *tg = NULL;
+    double *pp = NULL, *tg = NULL, *jpp = NULL, *jtg = NULL;
+    tg_meter *meter = NULL;
     char path[4096];
     if (tg_cli_resolve_model(model_arg, path, sizeof path) != TG_OK || !(m = tg_model_load(path))) {
         rc = tg_cli_fail("bench");
@@ -131,7 +160,11 @@ int tg_cli_bench(int argc, char **argv) {
     toks = malloc((size_t)n_max * sizeof *toks);
     pp = calloc((size_t)reps, sizeof *pp);
     tg = calloc((size_t)reps, sizeof *tg);
-    if (!toks || !pp || !tg)
+    jpp = calloc((size_t)reps, sizeof *jpp);
+    jtg = calloc((size_t)reps, sizeof *jtg);
+    if (!toks || !pp || !tg || !jpp || !jtg)
+        goto out;
+    if (eo.on && !(meter = tg_cli_energy_meter(&eo)))
         goto out;
     uint64_t st = 12345;
     for (long i = 0; i < n_max; i++) {
@@ -140,14 +173,14 @@ int tg_cli_bench(int argc, char **argv) {
     }
     bool ok = true;
     if (n_prompt)
-        timed_run(ctx, toks, (int32_t)n_prompt, false, &ok);
+        timed_run(ctx, toks, (int32_t)n_prompt, false, &ok, NULL, NULL);
     if (n_gen)
-        timed_run(ctx, toks, (int32_t)(n_gen < 16 ? n_gen : 16), true, &ok);
+        timed_run(ctx, toks, (int32_t)(n_gen < 16 ? n_gen : 16), true, &ok, NULL, NULL);
     for (long r = 0; r < reps && ok; r++) {
         if (n_prompt)
-            pp[r] = timed_run(ctx, toks, (int32_t)n_prompt, false, &ok);
+            pp[r] = timed_run(ctx, toks, (int32_t)n_prompt, false, &ok, meter, &jpp[r]);
         if (n_gen)
-            tg[r] = timed_run(ctx, toks, (int32_t)n_gen, true, &ok);
+            tg[r] = timed_run(ctx, toks, (int32_t)n_gen, true, &ok, meter, &jtg[r]);
         if (!json)
             fprintf(stderr, "\rrep %ld/%ld", r + 1, reps);
     }
@@ -181,6 +214,8 @@ int tg_cli_bench(int argc, char **argv) {
             printf("\"read_bandwidth_gbs\":{\"median\":%.3f,\"lo\":%.3f,\"hi\":%.3f,\"n\":%zu},"
                    "\"roofline_tps\":%.3f,\"roofline_fraction\":%.4f,",
                    bw.value, bw.lo, bw.hi, bw.n, roof, etg.value / roof);
+        if (meter)
+            tg_cli_energy_report(stdout, true, meter, &eo, n_prompt, n_gen, jpp, jtg, (size_t)reps);
         printf("\"reps\":%ld}\n", reps);
     } else {
         printf("model %s (%s), %d threads, CPU kernels %s\n", path, tg_model_arch(m), nt, tg_cpu_level());
@@ -196,9 +231,14 @@ int tg_cli_bench(int argc, char **argv) {
                    (double)wbytes / 1e6, roof, 100.0 * etg.value / roof, 100.0 * etg.lo / roof,
                    100.0 * etg.hi / roof);
         }
+        if (meter)
+            tg_cli_energy_report(stdout, false, meter, &eo, n_prompt, n_gen, jpp, jtg, (size_t)reps);
     }
     rc = 0;
 out:
+    tg_meter_free(meter);
+    free(jpp);
+    free(jtg);
     free(toks);
     free(pp);
     free(tg);

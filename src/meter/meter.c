@@ -102,7 +102,7 @@ tg_meter *tg_meter_new(const tg_meter_params *p) {
             k += snprintf(m->source + k, sizeof m->source - (size_t)k, "; whole processor, every process)");
     } else {
         k = snprintf(m->source, sizeof m->source,
-                     "CPU estimated: %s x this process's CPU time (%s)", m->est.how, rapl_why);
+                     "CPU estimated: %s × this process's CPU time (%s)", m->est.how, rapl_why);
     }
     if (k < (int)sizeof m->source) {
         if (m->nvml)
