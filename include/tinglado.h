@@ -1123,6 +1123,41 @@ void tg_search_hits_free(tg_search_hit *hits, size_t n);
 tg_status tg_library_feed_add(tg_library *lib, const char *url, const char *title, bool *added);
 tg_status tg_library_feed_count(tg_library *lib, int64_t *n);
 
+/* ---- import / export ------------------------------------------------ */
+
+typedef enum tg_import_format {
+    TG_IMPORT_AUTO = 0,      /* guessed from the content            */
+    TG_IMPORT_POCKET_CSV,    /* title,url,time_added,tags,status     */
+    TG_IMPORT_POCKET_HTML,   /* Pocket's older ril_export.html       */
+    TG_IMPORT_INSTAPAPER_CSV,/* URL,Title,Selection,Folder,Timestamp */
+    TG_IMPORT_WALLABAG_JSON,
+    TG_IMPORT_NETSCAPE_HTML, /* browser / Pinboard bookmark files    */
+    TG_IMPORT_OPML,          /* feed subscriptions                   */
+    TG_IMPORT_URLS,          /* one URL a line, '#' comments         */
+    TG_IMPORT_JSON,          /* tinglado's own JSON export           */
+    TG_IMPORT_CSV,           /* tinglado's own CSV export            */
+} tg_import_format;
+/* "pocket-csv", "pocket-html", "instapaper", "wallabag", "netscape", "opml",
+ * "urls", "json", "csv" (and "auto"); -1 if unknown. */
+int tg_import_format_parse(const char *name);
+const char *tg_import_format_name(tg_import_format f);
+
+typedef struct tg_import_stats {
+    size_t added;    /* new items (or feeds, for OPML)       */
+    size_t existing; /* already there (tags merged)          */
+    size_t skipped;  /* entries without a usable http(s) URL */
+    tg_import_format format; /* the format read (AUTO resolved) */
+} tg_import_stats;
+/* Imports a whole file in one transaction (all or nothing). */
+tg_status tg_library_import(tg_library *lib, const char *data, size_t len, tg_import_format fmt,
+                            tg_import_stats *st);
+
+typedef enum tg_export_format { TG_EXPORT_JSON, TG_EXPORT_CSV, TG_EXPORT_NETSCAPE } tg_export_format;
+/* The whole library (items, tags, states, dates; not page content) as a
+ * malloc'd NUL-terminated document; each format imports back losslessly
+ * for what it can hold. */
+tg_status tg_library_export(tg_library *lib, tg_export_format fmt, char **out, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,7 @@ int tg_cli_bench(int argc, char **argv);
 int tg_cli_embed(int argc, char **argv);
 int tg_cli_convert(int argc, char **argv);
 int tg_cli_superpose(int argc, char **argv);
+int tg_cli_cost(int argc, char **argv);
 int tg_cli_probe(int argc, char **argv);
 
 /* Prints "tinglado: <what>: <tg_last_error()>" to stderr; returns 1. */

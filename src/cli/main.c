@@ -16,6 +16,7 @@ static const subcommand commands[] = {
     {"run", tg_cli_run, "answer one prompt with a model, streaming the reply"},
     {"chat", tg_cli_chat, "talk with a model, multi-turn"},
     {"bench", tg_cli_bench, "prompt and generation speed with intervals, and the decode roofline"},
+    {"cost", tg_cli_cost, "cost per million tokens and the break-even price of a GPU hour"},
     {"info", tg_cli_info, "describe a GGUF model: architecture, sizes, tensors, tokenizer"},
     {"pull", tg_cli_pull, "download a model (hub org/repo[:QUANT] or URL) into the cache"},
     {"tokenize", tg_cli_tokenize, "text to token ids with a model's tokenizer (as llama.cpp)"},

@@ -29,17 +29,17 @@ static bool finite_nonneg(double x) { return isfinite(x) && x >= 0.0; }
 
 static tg_status check(const tg_cost_params *p) {
     if (!finite_nonneg(p->price_kwh))
-        return tg__fail(TG_ERR_ARG, "cost: the electricity price must be >= 0, not %g", p->price_kwh);
+        return tg__fail(TG_ERR_ARG, "the electricity price must be >= 0, not %g", p->price_kwh);
     if (!(isfinite(p->pue) && p->pue >= 1.0))
-        return tg__fail(TG_ERR_ARG, "cost: PUE must be >= 1 (1 for a machine at home), not %g", p->pue);
+        return tg__fail(TG_ERR_ARG, "PUE must be >= 1 (1 for a machine at home), not %g", p->pue);
     if (!(isfinite(p->utilisation) && p->utilisation > 0.0 && p->utilisation <= 1.0))
-        return tg__fail(TG_ERR_ARG, "cost: utilisation must lie in (0, 1], not %g", p->utilisation);
+        return tg__fail(TG_ERR_ARG, "utilisation must lie in (0, 1], not %g", p->utilisation);
     if (!finite_nonneg(p->capex) || !finite_nonneg(p->rent_hour) || !finite_nonneg(p->idle_watts))
-        return tg__fail(TG_ERR_ARG, "cost: prices and idle watts must be >= 0");
+        return tg__fail(TG_ERR_ARG, "prices and idle watts must be >= 0");
     if (p->capex > 0 && !(isfinite(p->years) && p->years > 0.0))
-        return tg__fail(TG_ERR_ARG, "cost: a purchase price needs a lifetime in years > 0, not %g", p->years);
+        return tg__fail(TG_ERR_ARG, "a purchase price needs a lifetime in years > 0, not %g", p->years);
     if (p->capex > 0 && p->rent_hour > 0)
-        return tg__fail(TG_ERR_ARG, "cost: give a purchase price or a rented hour's price, not both");
+        return tg__fail(TG_ERR_ARG, "give a purchase price or a rented hour's price, not both");
     return TG_OK;
 }
 
@@ -53,9 +53,9 @@ tg_status tg_cost_gpu_hour(const tg_cost_params *p, double watts, tg_cost *out) 
     if (s != TG_OK)
         return s;
     if (!finite_nonneg(watts))
-        return tg__fail(TG_ERR_ARG, "cost: watts must be >= 0, not %g", watts);
+        return tg__fail(TG_ERR_ARG, "watts must be >= 0, not %g", watts);
     if (p->rent_hour > 0)
-        return tg__fail(TG_ERR_ARG, "cost: a GPU hour's break-even price comes from a purchase price, not a rent");
+        return tg__fail(TG_ERR_ARG, "a GPU hour's break-even price comes from a purchase price, not a rent");
     const double u = p->utilisation;
     out->hardware = capex_per_hour(p);
     /* The idle draw of the hours nobody pays for is carried by the paid ones. */
@@ -70,10 +70,10 @@ tg_status tg_cost_per_mtok(const tg_cost_params *p, double joules_per_token, dou
     if (s != TG_OK)
         return s;
     if (!finite_nonneg(joules_per_token))
-        return tg__fail(TG_ERR_ARG, "cost: joules per token must be >= 0, not %g", joules_per_token);
+        return tg__fail(TG_ERR_ARG, "joules per token must be >= 0, not %g", joules_per_token);
     const bool needs_speed = p->capex > 0 || p->rent_hour > 0 || p->idle_watts > 0;
     if (needs_speed && !(isfinite(tokens_per_second) && tokens_per_second > 0))
-        return tg__fail(TG_ERR_ARG, "cost: hardware, rent and idle shares need tokens per second > 0");
+        return tg__fail(TG_ERR_ARG, "hardware, rent and idle shares need tokens per second > 0");
     const double secs = needs_speed ? 1e6 / tokens_per_second : 0.0; /* seconds per million tokens */
     if (p->rent_hour > 0) {
         out->energy = 0.0; /* a rented hour's price includes its power */

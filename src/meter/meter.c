@@ -88,8 +88,10 @@ tg_meter *tg_meter_new(const tg_meter_params *p) {
     tg__estimate_model_init(&m->est, p->watts, p->cpuinfo, ncpu > 0 ? (int)ncpu : 1);
 
     char gpu_why[256] = "";
-    if (!p->no_gpu)
-        m->nvml = tg__nvml_open(p->nvml_lib, gpu_why, sizeof gpu_why);
+    if (!p->no_gpu) {
+        const char *lib = p->nvml_lib && *p->nvml_lib ? p->nvml_lib : getenv("TINGLADO_NVML_LIB");
+        m->nvml = tg__nvml_open(lib && *lib ? lib : NULL, gpu_why, sizeof gpu_why);
+    }
     else
         snprintf(gpu_why, sizeof gpu_why, "GPU not metered (asked)");
 

@@ -120,8 +120,74 @@ def test_bench_usage():
     r = run("bench", "--help")
     check(r.returncode == 0 and "--energy" in r.stdout and "--request IN,OUT" in r.stdout, "bench --help")
 
+GPU_HOUR = ["cost", "gpu-hour", "--capex", "30000", "--years", "4", "--utilisation", "0.6", "--watts", "700",
+            "--pue", "1.2", "--price-kwh", "0.15"]
+
+def test_cost():
+    # docs/energy-and-cost.md, worked example 1: 30000/21024 + 0.7 x 1.2 x 0.15 = 1.4269 + 0.1260 = 1.5529
+    r = run(*GPU_HOUR)
+    check(r.returncode == 0, f"cost gpu-hour: {r.stderr}")
+    check("1.4269 EUR/h" in r.stdout and "0.1260 EUR/h" in r.stdout and "1.5529 EUR/h" in r.stdout, r.stdout)
+    check("not measured" in r.stdout, "a calculation must not look like a measurement")
+    j = json.loads(run(*GPU_HOUR, "--json", "--currency", "USD").stdout)
+    check(abs(j["total_per_hour"] - (30000 / 21024 + 0.126)) < 1e-6 and j["currency"] == "USD", f"{j}")
+    # worked example 2: the home server, 0.9259 per million tokens
+    r = run("cost", "--joules-per-token", "0.5", "--tokens-per-second", "20", "--price-kwh", "0.30",
+            "--capex", "1000", "--years", "5", "--utilisation", "0.5", "--idle-watts", "30", "--json")
+    j = json.loads(r.stdout)
+    check(abs(j["energy_per_mtok"] - 0.30 * 3.5e6 / 3.6e6) < 1e-6 and abs(j["total_per_mtok"] - 0.925863) < 1e-6,
+          f"home server: {j}")
+    # a rented hour includes its power
+    j = json.loads(run("cost", "--joules-per-token", "2", "--tokens-per-second", "1000",
+                       "--gpu-hour-price", "2", "--json").stdout)
+    check(j["energy_per_mtok"] == 0 and abs(j["hardware_per_mtok"] - 2000 / 3600) < 1e-6, f"rent: {j}")
+    # from a bench file: one cost per repetition, median and interval
+    with tempfile.TemporaryDirectory() as d:
+        bench = {"tg": {"samples": [10.0, 20.0, 40.0]}, "pp": {"samples": [100.0, 100.0, 100.0]},
+                 "energy": {"source": "estimated", "label": "CPU estimated: test",
+                            "decode_j_per_token": {"samples": [1.0, 0.5, 0.25]},
+                            "prefill_j_per_token": {"samples": [0.1, 0.1, 0.1]}}}
+        path = os.path.join(d, "b.json")
+        with open(path, "w") as fh:
+            json.dump(bench, fh)
+        r = run("cost", "--bench", path, "--price-kwh", "0.36", "--json")
+        check(r.returncode == 0, f"cost --bench: {r.stderr}")
+        j = json.loads(r.stdout)
+        e = j["per_mtok"]["energy"]
+        # 0.5 J/token -> 1e6 x 0.5 / 3.6e6 kWh x 0.36 = 0.05; samples 0.1, 0.05, 0.025
+        check(abs(e["median"] - 0.05) < 1e-9 and e["n"] == 3 and e["lo"] <= 0.05 <= e["hi"], f"{e}")
+        check(j["energy_source"] == "estimated", "the bench file's estimate label was dropped")
+        r = run("cost", "--bench", path, "--price-kwh", "0.36")
+        check("energy estimated: CPU estimated: test" in r.stdout, r.stdout)
+        r = run("cost", "--bench", path, "--price-kwh", "0.36", "--phase", "prefill", "--capex", "100",
+                "--years", "1", "--json")
+        j = json.loads(r.stdout)
+        h = 100 / 8760 * 1e6 / 100 / 3600
+        check(abs(j["per_mtok"]["hardware"]["median"] - h) < 1e-5 * h, f"prefill hardware {j}")
+        with open(path, "w") as fh:
+            fh.write('{"energy": {}}')
+        r = run("cost", "--bench", path, "--price-kwh", "1")
+        check(r.returncode == 1 and "bench --energy" in r.stderr, f"bad bench file: {r.stderr}")
+
+def test_cost_errors():
+    for args, want in ((["--pue", "0.5"], "--pue"), (["--utilisation", "1.5"], "--utilisation"),
+                       (["--price-kwh", "cheap"], "--price-kwh"), (["--phase", "lunch"], "--phase")):
+        r = run("cost", "--joules-per-token", "1", "--price-kwh", "0.2", *args)
+        check(r.returncode == 2 and want in r.stderr, f"{args}: {r.returncode} {r.stderr}")
+    r = run("cost", "--price-kwh", "0.2")
+    check(r.returncode == 2, "cost without an energy figure is a usage error")
+    r = run("cost", "gpu-hour", "--watts", "700", "--price-kwh", "0.2")
+    check(r.returncode == 2 and "--capex" in r.stderr, f"gpu-hour without capex: {r.stderr}")
+    r = run("cost", "--joules-per-token", "1", "--price-kwh", "0.2", "--capex", "10", "--years", "1")
+    check(r.returncode == 1 and "tokens per second" in r.stderr, f"capex without speed: {r.stderr}")
+    r = run("cost", "--joules-per-token", "1", "--price-kwh", "0.2", "--capex", "10", "--years", "1",
+            "--gpu-hour-price", "2", "--tokens-per-second", "5")
+    check(r.returncode == 1 and "not both" in r.stderr, f"capex and rent: {r.stderr}")
+    r = run("cost", "--help")
+    check(r.returncode == 0 and "gpu-hour" in r.stdout and "docs/energy-and-cost.md" in r.stdout, "cost --help")
+
 def main():
-    for t in (test_bench_usage, test_estimate_path, test_fake_rapl):
+    for t in (test_cost, test_cost_errors, test_bench_usage, test_estimate_path, test_fake_rapl):
         n0 = failed
         t()
         print(f"  {t.__name__:48s} {'ok' if failed == n0 else 'FAIL'}", file=sys.stderr)

@@ -331,6 +331,54 @@ static void test_nvml_absent(void) {
     tg_meter_free(m);
 }
 
+/* NVML's path on a stand-in library (tests/meter/fake_nvml.c, built here):
+ * device 0's counter gains 1 J per read, device 1 has no counter and draws
+ * a steady 100 W, integrated between readings. */
+static void test_nvml_fake(void) {
+    char dir[] = "/tmp/tg-nvml-XXXXXX", lib[64], cmd[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(lib, sizeof lib, "%s/libfake-nvml.so", dir);
+    snprintf(cmd, sizeof cmd, "${CC:-cc} -shared -fPIC -o %s tests/meter/fake_nvml.c", lib);
+    CHECK_MSG(system(cmd) == 0, "cannot build the fake NVML (run from the repository root)");
+    tg_meter_params p = tg_meter_default_params();
+    p.estimate_only = true;
+    p.nvml_lib = lib;
+    tg_meter *m = tg_meter_new(&p);
+    CHECK(m && tg_meter_has_gpu(m));
+    if (m) {
+        CHECK_MSG(strstr(tg_meter_label(m), "GPU measured: NVML, 2 devices (Fake GPU, …), power samples integrated"),
+                  "label: %s", tg_meter_label(m));
+        CHECK(strstr(tg_meter_label(m), "CPU estimated:"));
+        tg_meter_reading a, b;
+        CHECK(tg_meter_read(m, &a) == TG_OK);
+        sleep_s(0.05);
+        CHECK(tg_meter_read(m, &b) == TG_OK);
+        const double want = 1.0 + 100.0 * (b.seconds - a.seconds);
+        CHECK_MSG(fabs(b.gpu_joules - a.gpu_joules - want) < 1e-9, "GPU %.6f J, want %.6f",
+                  b.gpu_joules - a.gpu_joules, want);
+        tg_meter_free(m);
+    }
+    setenv("FAKE_NVML_DEVICES", "0", 1);
+    m = tg_meter_new(&p);
+    CHECK(m && !tg_meter_has_gpu(m) && strstr(tg_meter_label(m), "NVML finds no device"));
+    tg_meter_free(m);
+    unsetenv("FAKE_NVML_DEVICES");
+    setenv("FAKE_NVML_INIT_FAIL", "1", 1);
+    m = tg_meter_new(&p);
+    CHECK(m && !tg_meter_has_gpu(m) && strstr(tg_meter_label(m), "NVML failed to initialise"));
+    tg_meter_free(m);
+    unsetenv("FAKE_NVML_INIT_FAIL");
+    /* The environment variable names the library when the params do not. */
+    p.nvml_lib = NULL;
+    setenv("TINGLADO_NVML_LIB", lib, 1);
+    m = tg_meter_new(&p);
+    CHECK(m && tg_meter_has_gpu(m));
+    tg_meter_free(m);
+    unsetenv("TINGLADO_NVML_LIB");
+    unlink(lib);
+    rmdir(dir);
+}
+
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9 * (1.0 + fabs(b)))
 
 /* docs/energy-and-cost.md, "Worked examples". */
@@ -481,6 +529,7 @@ int main(void) {
     RUN(test_read_failure_mid_run);
     RUN(test_estimate);
     RUN(test_nvml_absent);
+    RUN(test_nvml_fake);
     RUN(test_cost_hand_values);
     RUN(test_cost_errors);
     RUN(test_wilson_textbook);
