@@ -701,7 +701,8 @@ typedef struct tg_meter_params {
     const char *powercap_root; /* NULL: $TINGLADO_POWERCAP_ROOT, else
                                   /sys/class/powercap                          */
     const char *cpuinfo;       /* NULL: /proc/cpuinfo                          */
-    const char *nvml_lib;      /* NULL: libnvidia-ml.so.1                      */
+    const char *nvml_lib;      /* NULL: $TINGLADO_NVML_LIB, else
+                                  libnvidia-ml.so.1                            */
 } tg_meter_params;
 
 /* Cumulative figures since tg_meter_new. */
@@ -761,6 +762,9 @@ tg_status tg_cost_gpu_hour(const tg_cost_params *p, double watts, tg_cost *out);
  * and tokens_per_second (needed for hardware and idle shares; 0 if neither). */
 tg_status tg_cost_per_mtok(const tg_cost_params *p, double joules_per_token, double tokens_per_second,
                            tg_cost *out);
+/* The electricity cost of `joules`: price_kwh × PUE × joules / 3.6·10^6
+ * (0 for invalid params or joules). */
+double tg_cost_of_joules(const tg_cost_params *p, double joules);
 
 /* ------------------------------------------------------------------ */
 /* Memorisation probe (tinglado probe; docs/probe.md)                  */

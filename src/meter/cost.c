@@ -86,3 +86,9 @@ tg_status tg_cost_per_mtok(const tg_cost_params *p, double joules_per_token, dou
     out->total = out->energy + out->hardware;
     return TG_OK;
 }
+
+double tg_cost_of_joules(const tg_cost_params *p, double joules) {
+    if (check(p) != TG_OK || !finite_nonneg(joules))
+        return 0.0;
+    return p->price_kwh * p->pue * joules / 3.6e6;
+}

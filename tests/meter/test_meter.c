@@ -423,6 +423,12 @@ static void test_cost_hand_values(void) {
     p.rent_hour = 2.0;
     CHECK(tg_cost_per_mtok(&p, 1.0, 1000, &c) == TG_OK);
     CHECK(NEAR(c.hardware, 2.0 * 1000.0 / 3600.0) && c.energy == 0.0);
+    /* One request's energy: 36 J at 0.25/kWh and PUE 1.5 → 36/3.6e6 kWh × 0.375 = 3.75e-6 */
+    p = tg_cost_default_params();
+    p.price_kwh = 0.25;
+    p.pue = 1.5;
+    CHECK(NEAR(tg_cost_of_joules(&p, 36.0), 3.75e-6));
+    CHECK(tg_cost_of_joules(&p, -1.0) == 0.0);
 }
 
 static void test_cost_errors(void) {
