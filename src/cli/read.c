@@ -1,0 +1,555 @@
+/*
+ * read.c — `tinglado read`: the reading library from the command line.
+ * Subcommands: add, import, export, list, show, tag, archive, search,
+ * extract (one page, no database) and sync (read_sync.c).
+ *
+ * Every subcommand takes --db PATH (default: the XDG data dir) and prints
+ * its own --help.  Exit codes: 0 ok, 1 failure (the message names the
+ * problem), 2 usage error.  Output meant for scripts is JSON (--json).
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct {
+    const char *name, *args, *what;
+} subs[] = {
+    {"add", "URL... [--tag T]", "save links (idempotent: a saved URL only gains tags)"},
+    {"import", "FILE [--format F]", "import Pocket, Instapaper, Wallabag, bookmarks, OPML, URL lists"},
+    {"export", "[--format json|csv|html] [-o FILE]", "the whole library, to move elsewhere"},
+    {"list", "[--unread|--archived] [--tag T] [--site S] [--state S] [-n N] [--json]", "saved items"},
+    {"show", "ID [--text] [--html] [--json]", "one item: metadata and extracted text"},
+    {"tag", "ID TAG... [--remove]", "add or remove tags"},
+    {"archive", "ID... [--undo]", "mark read (or unread again)"},
+    {"search", "QUERY [-n N] [--json]", "full-text search (BM25)"},
+    {"sync", "[--jobs N] [--retries N]", "fetch and extract everything pending"},
+    {"extract", "FILE [--url BASE] [--json]", "the article in one page (no database)"},
+};
+
+static void usage(FILE *f) {
+    fputs("usage: tinglado read COMMAND [--db PATH] [options]\n\n"
+          "The reading library: saved links in; extracted and searchable out.\n\ncommands:\n",
+          f);
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        fprintf(f, "  %-8s %s\n           %s\n", subs[i].name, subs[i].args, subs[i].what);
+    fputs("\n  --db PATH   the library (default: $XDG_DATA_HOME/tinglado/library.db)\n"
+          "\n`tinglado read COMMAND --help` describes each command.\n",
+          f);
+}
+
+static void sub_usage(FILE *f, const char *name, const char *more) {
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        if (!strcmp(subs[i].name, name))
+            fprintf(f, "usage: tinglado read %s %s [--db PATH]\n\n%s.\n", name, subs[i].args, subs[i].what);
+    if (more)
+        fputs(more, f);
+}
+
+static tg_library *open_lib(const char *db) {
+    char path[4096];
+    if (!db) {
+        if (tg_library_default_path(path, sizeof path)) {
+            tg_cli_fail("read");
+            return NULL;
+        }
+        db = path;
+    }
+    tg_library *lib = tg_library_open(db);
+    if (!lib)
+        tg_cli_fail("read");
+    return lib;
+}
+
+static bool parse_id(const char *s, int64_t *id) {
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*s == '\0' || *end || v <= 0) {
+        fprintf(stderr, "tinglado read: '%s' is not an item id\n", s);
+        return false;
+    }
+    *id = v;
+    return true;
+}
+
+static const char *date_str(int64_t t, char *buf, size_t cap) {
+    if (t <= 0)
+        return "";
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, cap, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+static json_t *item_json(const tg_item *it) {
+    json_t *o = json_object(), *tags = json_array();
+    char d[32];
+    json_object_set_new(o, "id", json_integer(it->id));
+    json_object_set_new(o, "url", json_string(it->url));
+#define STR(k, v) json_object_set_new(o, k, (v) ? json_string(v) : json_null())
+    STR("title", it->title);
+    STR("byline", it->byline);
+    STR("site", it->site);
+    STR("lang", it->lang);
+    STR("excerpt", it->excerpt);
+    STR("published", it->published > 0 ? date_str(it->published, d, sizeof d) : NULL);
+    STR("saved", date_str(it->saved, d, sizeof d));
+    STR("read_at", it->read_at > 0 ? date_str(it->read_at, d, sizeof d) : NULL);
+    STR("state", tg_item_state_name(it->state));
+    STR("error", it->error);
+#undef STR
+    json_object_set_new(o, "archived", json_boolean(it->archived));
+    json_object_set_new(o, "favorite", json_boolean(it->favorite));
+    json_object_set_new(o, "attempts", json_integer(it->attempts));
+    for (size_t i = 0; i < it->n_tags; i++)
+        json_array_append_new(tags, json_string(it->tags[i]));
+    json_object_set_new(o, "tags", tags);
+    return o;
+}
+
+static void print_json(json_t *j) {
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (s) {
+        puts(s);
+        free(s);
+    }
+    json_decref(j);
+}
+
+/* ---- extract -------------------------------------------------------------- */
+
+static int print_article(const char *page, size_t len, const char *base, bool json) {
+    tg_article a;
+    if (tg_extract(page, len, base, &a))
+        return tg_cli_fail("read extract");
+    if (json) {
+        json_t *o = json_object();
+#define STR(k, v) json_object_set_new(o, k, (v) ? json_string(v) : json_null())
+        STR("title", a.title);
+        STR("byline", a.byline);
+        STR("site_name", a.site_name);
+        STR("published", a.published);
+        STR("lang", a.lang);
+        STR("excerpt", a.excerpt);
+        STR("text", a.text);
+        STR("html", a.html);
+#undef STR
+        print_json(o);
+    } else {
+        if (a.title)
+            printf("%s\n\n", a.title);
+        puts(a.text ? a.text : "");
+    }
+    tg_article_clear(&a);
+    return 0;
+}
+
+static int cmd_extract(int argc, char **argv) {
+    static const struct option opts[] = {{"url", required_argument, 0, 'u'}, {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *base = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u': base = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            sub_usage(stdout, "extract",
+                      "\nPrints the article's title and text, or with --json {title, byline, site_name,\n"
+                      "published, lang, excerpt, text, html} (html: sanitised, allowlisted tags).\n"
+                      "--url BASE resolves relative links.\n");
+            return 0;
+        default: sub_usage(stderr, "extract", NULL); return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        sub_usage(stderr, "extract", NULL);
+        return 2;
+    }
+    const char *src = argv[optind];
+    size_t len = 0;
+    char *page = tg_cli_read_file(src, &len);
+    if (!page)
+        return 1;
+    int rc = print_article(page, len, base, json);
+    free(page);
+    return rc;
+}
+
+/* ---- library commands ------------------------------------------------------ */
+
+/* Options every library command shares; returns the index of the first
+ * positional argument, or -1 (usage error, message printed) / -2 (--help). */
+typedef struct common {
+    const char *db, *format, *out, *tag, *site, *state;
+    bool json, text, html, remove, undo, unread, archived, favorite;
+    long n;
+    long jobs, retries;
+} common;
+
+static int parse_common(int argc, char **argv, const char *name, const char *help, common *o) {
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},     {"format", required_argument, 0, 'f'},
+        {"output", required_argument, 0, 'o'}, {"tag", required_argument, 0, 't'},
+        {"site", required_argument, 0, 's'},   {"state", required_argument, 0, 'S'},
+        {"json", no_argument, 0, 'j'},         {"text", no_argument, 0, 'T'},
+        {"html", no_argument, 0, 'H'},         {"remove", no_argument, 0, 'r'},
+        {"undo", no_argument, 0, 'u'},         {"unread", no_argument, 0, 'U'},
+        {"archived", no_argument, 0, 'A'},     {"favorite", no_argument, 0, 'F'},
+        {"limit", required_argument, 0, 'n'},  {"jobs", required_argument, 0, 'J'},
+        {"retries", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->n = -1;
+    o->jobs = 4;
+    o->retries = 3;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hn:o:t:f:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 'f': o->format = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 't': o->tag = optarg; break;
+        case 's': o->site = optarg; break;
+        case 'S': o->state = optarg; break;
+        case 'j': o->json = true; break;
+        case 'T': o->text = true; break;
+        case 'H': o->html = true; break;
+        case 'r': o->remove = true; break;
+        case 'u': o->undo = true; break;
+        case 'U': o->unread = true; break;
+        case 'A': o->archived = true; break;
+        case 'F': o->favorite = true; break;
+        case 'n':
+            if (!tg_cli_parse_int("--limit", optarg, 1, 1000000000L, &o->n))
+                return -1;
+            break;
+        case 'J':
+            if (!tg_cli_parse_int("--jobs", optarg, 1, 64, &o->jobs))
+                return -1;
+            break;
+        case 'R':
+            if (!tg_cli_parse_int("--retries", optarg, 1, 100, &o->retries))
+                return -1;
+            break;
+        case 'h': sub_usage(stdout, name, help); return -2;
+        default: sub_usage(stderr, name, NULL); return -1;
+        }
+    }
+    return optind;
+}
+
+#define PARSE(name, help, min_pos, max_pos)                                                                   \
+    common o;                                                                                                  \
+    int first = parse_common(argc, argv, name, help, &o);                                                      \
+    if (first == -2)                                                                                           \
+        return 0;                                                                                              \
+    if (first < 0)                                                                                             \
+        return 2;                                                                                              \
+    int n_pos = argc - first;                                                                                  \
+    if (n_pos < (min_pos) || ((max_pos) >= 0 && n_pos > (max_pos))) {                                          \
+        sub_usage(stderr, name, NULL);                                                                         \
+        return 2;                                                                                              \
+    }
+
+static int cmd_add(int argc, char **argv) {
+    PARSE("add", "\n  --tag T     tag every link with T\n", 1, -1);
+    tg_library *lib = open_lib(o.db);
+    if (!lib)
+        return 1;
+    int rc = 0;
+    const char *tags[1] = {o.tag};
+    for (int i = first; i < argc; i++) {
+        tg_item_new in = {.url = argv[i], .tags = tags, .n_tags = o.tag ? 1 : 0};
+        int64_t id = 0;
+        bool added = false;
+        if (tg_library_add(lib, &in, &id, &added)) {
+            rc = tg_cli_fail("read add");
+            continue;
+        }
+        printf("%lld %s %s\n", (long long)id, added ? "added" : "exists", argv[i]);
+    }
+    tg_library_close(lib);
+    return rc;
+}
+
+static int cmd_import(int argc, char **argv) {
+    PARSE("import",
+          "\n  --format F  pocket-csv, pocket-html, instapaper, wallabag, netscape, opml, urls,\n"
+          "              json, csv (default: detected from the content)\n"
+          "\nImporting the same file twice adds nothing.  \"-\" reads stdin.\n",
+          1, 1);
+    int fmt = TG_IMPORT_AUTO;
+    if (o.format && (fmt = tg_import_format_parse(o.format)) < 0) {
+        fprintf(stderr, "tinglado read import: unknown format '%s'\n", o.format);
+        return 2;
+    }
+    size_t len = 0;
+    char *data = tg_cli_read_file(argv[first], &len);
+    if (!data)
+        return 1;
+    tg_library *lib = open_lib(o.db);
+    int rc = 1;
+    if (lib) {
+        tg_import_stats st;
+        if (tg_library_import(lib, data, len, (tg_import_format)fmt, &st))
+            rc = tg_cli_fail("read import");
+        else {
+            printf("%s: %zu added, %zu already there, %zu skipped (%s)\n", argv[first], st.added, st.existing,
+                   st.skipped, tg_import_format_name(st.format));
+            rc = 0;
+        }
+        tg_library_close(lib);
+    }
+    free(data);
+    return rc;
+}
+
+static int cmd_export(int argc, char **argv) {
+    PARSE("export", "\n  --format F  json (default), csv or html (Netscape bookmarks)\n  -o FILE     write there (default: stdout)\n", 0, 0);
+    tg_export_format f = TG_EXPORT_JSON;
+    if (o.format && !strcmp(o.format, "csv"))
+        f = TG_EXPORT_CSV;
+    else if (o.format && (!strcmp(o.format, "html") || !strcmp(o.format, "netscape")))
+        f = TG_EXPORT_NETSCAPE;
+    else if (o.format && strcmp(o.format, "json")) {
+        fprintf(stderr, "tinglado read export: unknown format '%s'\n", o.format);
+        return 2;
+    }
+    tg_library *lib = open_lib(o.db);
+    if (!lib)
+        return 1;
+    char *doc = NULL;
+    size_t len = 0;
+    int rc = 0;
+    if (tg_library_export(lib, f, &doc, &len)) {
+        rc = tg_cli_fail("read export");
+    } else {
+        FILE *out = o.out ? fopen(o.out, "wb") : stdout;
+        if (!out || fwrite(doc, 1, len, out) != len || (o.out && fclose(out))) {
+            fprintf(stderr, "tinglado read export: cannot write %s\n", o.out ? o.out : "stdout");
+            rc = 1;
+        }
+    }
+    free(doc);
+    tg_library_close(lib);
+    return rc;
+}
+
+static bool list_one(const tg_item *it, void *user) {
+    json_t *arr = user;
+    if (arr) {
+        json_array_append_new(arr, item_json(it));
+        return true;
+    }
+    char d[32];
+    printf("%6lld  %-10s %s %s  %s", (long long)it->id, tg_item_state_name(it->state), date_str(it->saved, d, sizeof d),
+           it->archived ? "A" : it->favorite ? "*" : " ", it->title ? it->title : it->url);
+    for (size_t i = 0; i < it->n_tags; i++)
+        printf(i ? ",%s" : "  [%s", it->tags[i]);
+    puts(it->n_tags ? "]" : "");
+    return true;
+}
+
+static int parse_state(const char *s) {
+    for (int k = 0; k <= TG_ITEM_FAILED; k++)
+        if (!strcmp(s, tg_item_state_name((tg_item_state)k)))
+            return k;
+    return -2;
+}
+
+static int cmd_list(int argc, char **argv) {
+    PARSE("list",
+          "\n  --unread / --archived   only those      --favorite   only favourites\n"
+          "  --tag T / --site S      only those      --state S    pending, fetched, extracted, enriched, failed\n"
+          "  -n, --limit N           at most N       --json       one JSON array\n",
+          0, 0);
+    tg_item_filter f = tg_item_filter_all();
+    if (o.unread != o.archived)
+        f.archived = o.archived;
+    if (o.favorite)
+        f.favorite = 1;
+    f.tag = o.tag;
+    f.site = o.site;
+    if (o.state && (f.state = parse_state(o.state)) < -1) {
+        fprintf(stderr, "tinglado read list: unknown state '%s'\n", o.state);
+        return 2;
+    }
+    if (o.n > 0)
+        f.limit = (size_t)o.n;
+    tg_library *lib = open_lib(o.db);
+    if (!lib)
+        return 1;
+    json_t *arr = o.json ? json_array() : NULL;
+    int rc = tg_library_list(lib, &f, list_one, arr) ? tg_cli_fail("read list") : 0;
+    if (arr)
+        print_json(arr);
+    tg_library_close(lib);
+    return rc;
+}
+
+static int cmd_show(int argc, char **argv) {
+    PARSE("show", "\n  --text   the extracted text\n  --html   the sanitised article HTML\n  --json   everything as JSON\n", 1, 1);
+    int64_t id;
+    if (!parse_id(argv[first], &id))
+        return 2;
+    tg_library *lib = open_lib(o.db);
+    if (!lib)
+        return 1;
+    tg_item it;
+    int rc = 0;
+    if (tg_library_get(lib, id, &it)) {
+        rc = tg_cli_fail("read show");
+    } else {
+        char *text = NULL, *html = NULL;
+        tg_library_get_content(lib, id, &text, &html); /* none yet is fine */
+        if (o.json) {
+            json_t *j = item_json(&it);
+            json_object_set_new(j, "text", text ? json_string(text) : json_null());
+            json_object_set_new(j, "html", html ? json_string(html) : json_null());
+            print_json(j);
+        } else if (o.text || o.html) {
+            puts(o.html ? (html ? html : "") : (text ? text : ""));
+        } else {
+            char d[32];
+            printf("%s\n%s\n", it.title ? it.title : "(untitled)", it.url);
+            if (it.byline)
+                printf("by %s\n", it.byline);
+            printf("saved %s, %s%s, %s", date_str(it.saved, d, sizeof d), it.archived ? "archived" : "unread",
+                   it.favorite ? ", favourite" : "", tg_item_state_name(it.state));
+            if (it.error)
+                printf(" (%s, %d attempts)", it.error, it.attempts);
+            putchar('\n');
+            for (size_t i = 0; i < it.n_tags; i++)
+                printf(i ? ", %s" : "tags: %s", it.tags[i]);
+            if (it.n_tags)
+                putchar('\n');
+            if (text)
+                printf("\n%s\n", text);
+        }
+        free(text);
+        free(html);
+        tg_item_clear(&it);
+    }
+    tg_library_close(lib);
+    return rc;
+}
+
+static int cmd_tag(int argc, char **argv) {
+    PARSE("tag", "\n  --remove   remove the tags instead\n", 2, -1);
+    int64_t id;
+    if (!parse_id(argv[first], &id))
+        return 2;
+    tg_library *lib = open_lib(o.db);
+    if (!lib)
+        return 1;
+    int rc = 0;
+    for (int i = first + 1; i < argc && !rc; i++)
+        if (tg_library_tag(lib, id, argv[i], o.remove))
+            rc = tg_cli_fail("read tag");
+    tg_library_close(lib);
+    return rc;
+}
+
+static int cmd_archive(int argc, char **argv) {
+    PARSE("archive", "\n  --undo   back to unread\n", 1, -1);
+    tg_library *lib = open_lib(o.db);
+    if (!lib)
+        return 1;
+    int rc = 0;
+    for (int i = first; i < argc; i++) {
+        int64_t id;
+        if (!parse_id(argv[i], &id)) {
+            rc = 2;
+            continue;
+        }
+        if (tg_library_set_archived(lib, id, !o.undo))
+            rc = tg_cli_fail("read archive");
+    }
+    tg_library_close(lib);
+    return rc;
+}
+
+static int cmd_search(int argc, char **argv) {
+    PARSE("search",
+          "\n  -n, --limit N   at most N hits (default 10)\n  --json          hits as JSON\n"
+          "\nWords are matched as words (a trailing * matches a prefix); all must occur.\n"
+          "Ranked by BM25 over title and text.\n",
+          1, -1);
+    size_t qcap = 1;
+    for (int i = first; i < argc; i++)
+        qcap += strlen(argv[i]) + 1;
+    char *q = calloc(qcap, 1);
+    if (!q)
+        return 1;
+    for (int i = first; i < argc; i++) {
+        strcat(q, argv[i]);
+        strcat(q, " ");
+    }
+    tg_library *lib = open_lib(o.db);
+    if (!lib) {
+        free(q);
+        return 1;
+    }
+    tg_search_hit *hits = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (tg_library_search(lib, q, o.n > 0 ? (size_t)o.n : 10, &hits, &n)) {
+        rc = tg_cli_fail("read search");
+    } else {
+        json_t *arr = o.json ? json_array() : NULL;
+        for (size_t i = 0; i < n; i++) {
+            tg_item it;
+            if (tg_library_get(lib, hits[i].id, &it))
+                continue;
+            if (arr) {
+                json_t *j = item_json(&it);
+                json_object_set_new(j, "score", json_real(hits[i].score));
+                json_object_set_new(j, "snippet", hits[i].snippet ? json_string(hits[i].snippet) : json_null());
+                json_array_append_new(arr, j);
+            } else {
+                printf("%6lld  %.2f  %s\n        %s\n", (long long)it.id, hits[i].score, it.title ? it.title : it.url,
+                       hits[i].snippet ? hits[i].snippet : "");
+            }
+            tg_item_clear(&it);
+        }
+        if (arr)
+            print_json(arr);
+    }
+    tg_search_hits_free(hits, n);
+    tg_library_close(lib);
+    free(q);
+    return rc;
+}
+
+int tg_cli_read(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } table[] = {{"add", cmd_add},   {"import", cmd_import},   {"export", cmd_export}, {"list", cmd_list},
+                 {"show", cmd_show}, {"tag", cmd_tag},         {"archive", cmd_archive}, {"search", cmd_search},
+                 {"extract", cmd_extract}};
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+        if (!strcmp(cmd, table[i].name))
+            return table[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "tinglado read: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}
