@@ -70,7 +70,7 @@ const char *tg_item_state_name(tg_item_state s) {
     return (unsigned)s < TG_ARRAY_LEN(names) ? names[s] : "?";
 }
 
-int64_t tg__now(void) {
+int64_t tg__read_now(void) {
     const char *e = getenv("TINGLADO_NOW");
     if (e && *e)
         return strtoll(e, NULL, 10);
@@ -343,7 +343,7 @@ tg_status tg_library_add(tg_library *lib, const tg_item_new *in, int64_t *id_out
         if (!st) {
             s = TG_ERR_IO;
         } else {
-            int64_t now = tg__now();
+            int64_t now = tg__read_now();
             sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
             if (tg__url_host(canon, host, sizeof host))
                 sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
@@ -459,7 +459,7 @@ static tg_status update_one(tg_library *lib, const char *sql, int64_t id, int64_
         return tg__lib_end(lib, TG_ERR_IO);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, v);
-    sqlite3_bind_int64(st, 3, tg__now());
+    sqlite3_bind_int64(st, 3, tg__read_now());
     if (sqlite3_step(st) != SQLITE_DONE)
         s = tg__lib_sqlfail(lib, what);
     else if (sqlite3_changes(lib->db) == 0)

@@ -36,6 +36,6 @@ tg_status tg__lib_add_tag(tg_library *lib, int64_t id, const char *tag);
 /* Re-indexes an item for full-text search from its stored fields. */
 tg_status tg__lib_index(tg_library *lib, int64_t id);
 /* Current time (seconds); TINGLADO_NOW overrides it for reproducible tests. */
-int64_t tg__now(void);
+int64_t tg__read_now(void);
 
 #endif

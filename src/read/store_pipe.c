@@ -21,7 +21,7 @@ static tg_status set_state(tg_library *lib, int64_t id, tg_item_state state) {
         return TG_ERR_IO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, (int)state);
-    sqlite3_bind_int64(st, 3, tg__now());
+    sqlite3_bind_int64(st, 3, tg__read_now());
     tg_status s = TG_OK;
     if (sqlite3_step(st) != SQLITE_DONE)
         s = tg__lib_sqlfail(lib, "setting the state");
@@ -50,7 +50,7 @@ tg_status tg_library_set_page(tg_library *lib, int64_t id, const void *raw, size
         s = TG_ERR_IO;
     if (st) {
         sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, tg__now());
+        sqlite3_bind_int64(st, 2, tg__read_now());
         sqlite3_bind_text(st, 3, final_url, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, content_type, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, (int64_t)len);
@@ -208,7 +208,7 @@ tg_status tg_library_set_failed(tg_library *lib, int64_t id, const char *error) 
         return tg__lib_end(lib, TG_ERR_IO);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, error && *error ? error : "unknown error", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, tg__now());
+    sqlite3_bind_int64(st, 3, tg__read_now());
     if (sqlite3_step(st) != SQLITE_DONE)
         s = tg__lib_sqlfail(lib, "recording a failure");
     else if (sqlite3_changes(lib->db) == 0)
@@ -409,7 +409,7 @@ tg_status tg_library_feed_add(tg_library *lib, const char *url, const char *titl
     else {
         sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, title && *title ? title : NULL, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, tg__now());
+        sqlite3_bind_int64(st, 3, tg__read_now());
         if (sqlite3_step(st) != SQLITE_DONE)
             s = tg__lib_sqlfail(lib, "adding a feed");
         else if (added)
