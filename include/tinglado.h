@@ -1169,6 +1169,60 @@ tg_status tg_library_export(tg_library *lib, tg_export_format fmt, char **out, s
  * relative links and images.  Never touches a database. */
 tg_status tg_extract(const char *html, size_t len, const char *url, tg_article *out);
 
+/* ---- fetching and syncing ----------------------------------------------- */
+
+typedef struct tg_fetch_params {
+    long timeout_s;          /* whole transfer (30)                          */
+    long connect_timeout_s;  /* (10)                                         */
+    int max_redirects;       /* (5); only to http and https                  */
+    size_t max_bytes;        /* body size cap after decompression (10 MiB)   */
+    int retries;             /* extra tries after timeouts, refused or reset
+                                connections, 429 and 5xx (2)                 */
+    long backoff_ms;         /* first wait between tries, doubled each (500) */
+    const char *user_agent;
+} tg_fetch_params;
+tg_fetch_params tg_fetch_default_params(void);
+
+typedef struct tg_fetch_result {
+    long status;         /* HTTP status of the last response             */
+    char *final_url;     /* after redirects                              */
+    char *content_type;
+    char *charset;       /* what the body was decoded from               */
+    char *body;          /* UTF-8, NUL-terminated                        */
+    size_t len;
+} tg_fetch_result;
+/* Fetches one page.  Errors (message names URL and cause): TG_ERR_NOT_FOUND
+ * for HTTP 404/410, TG_ERR_UNSUPPORTED for a body that is not HTML (PDF,
+ * images …), TG_ERR_RANGE over the size cap, TG_ERR_IO for timeouts,
+ * other HTTP errors and network failures. */
+tg_status tg_fetch(const char *url, const tg_fetch_params *p, tg_fetch_result *out);
+void tg_fetch_result_clear(tg_fetch_result *r);
+
+typedef struct tg_sync_progress {
+    size_t done, total, extracted, failed;
+    int64_t id;         /* the item just finished            */
+    const char *error;  /* its error, NULL if it succeeded   */
+} tg_sync_progress;
+
+typedef struct tg_sync_params {
+    int jobs;               /* pages fetched at once, all hosts together (4)   */
+    int32_t max_attempts;   /* failed items are retried until this many (3)    */
+    double host_delay_s;    /* between two requests to one host (1.0); one
+                               request per host at a time                      */
+    tg_fetch_params fetch;
+    void (*progress)(const tg_sync_progress *p, void *user); /* after each item */
+    void *user;
+} tg_sync_params;
+tg_sync_params tg_sync_default_params(void);
+
+typedef struct tg_sync_stats {
+    size_t total, extracted, failed;
+} tg_sync_stats;
+/* Fetches and extracts every pending item (and failed ones with attempts
+ * left): each step commits on its own, so an interrupted sync resumes
+ * where it stopped; an item whose page is stored is not fetched again. */
+tg_status tg_library_sync(tg_library *lib, const tg_sync_params *p, tg_sync_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const struct {
     const char *name, *args, *what;
@@ -27,8 +28,8 @@ static const struct {
     {"tag", "ID TAG... [--remove]", "add or remove tags"},
     {"archive", "ID... [--undo]", "mark read (or unread again)"},
     {"search", "QUERY [-n N] [--json]", "full-text search (BM25)"},
-    {"sync", "[--jobs N] [--retries N]", "fetch and extract everything pending"},
-    {"extract", "FILE [--url BASE] [--json]", "the article in one page (no database)"},
+    {"sync", "[--jobs N] [--retries N] [--timeout S]", "fetch and extract everything pending"},
+    {"extract", "FILE|URL [--url BASE] [--json]", "the article in one page (no database)"},
 };
 
 static void usage(FILE *f) {
@@ -164,7 +165,7 @@ static int cmd_extract(int argc, char **argv) {
             sub_usage(stdout, "extract",
                       "\nPrints the article's title and text, or with --json {title, byline, site_name,\n"
                       "published, lang, excerpt, text, html} (html: sanitised, allowlisted tags).\n"
-                      "--url BASE resolves relative links.\n");
+                      "--url BASE resolves relative links.  A URL argument is fetched first.\n");
             return 0;
         default: sub_usage(stderr, "extract", NULL); return 2;
         }
@@ -174,6 +175,15 @@ static int cmd_extract(int argc, char **argv) {
         return 2;
     }
     const char *src = argv[optind];
+    if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
+        tg_fetch_params fp = tg_fetch_default_params();
+        tg_fetch_result r;
+        if (tg_fetch(src, &fp, &r))
+            return tg_cli_fail("read extract");
+        int rc = print_article(r.body, r.len, base ? base : r.final_url, json);
+        tg_fetch_result_clear(&r);
+        return rc;
+    }
     size_t len = 0;
     char *page = tg_cli_read_file(src, &len);
     if (!page)
@@ -191,7 +201,7 @@ typedef struct common {
     const char *db, *format, *out, *tag, *site, *state;
     bool json, text, html, remove, undo, unread, archived, favorite;
     long n;
-    long jobs, retries;
+    long jobs, retries, timeout;
 } common;
 
 static int parse_common(int argc, char **argv, const char *name, const char *help, common *o) {
@@ -204,12 +214,14 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
         {"undo", no_argument, 0, 'u'},         {"unread", no_argument, 0, 'U'},
         {"archived", no_argument, 0, 'A'},     {"favorite", no_argument, 0, 'F'},
         {"limit", required_argument, 0, 'n'},  {"jobs", required_argument, 0, 'J'},
-        {"retries", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
+        {"retries", required_argument, 0, 'R'}, {"timeout", required_argument, 0, 'W'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->n = -1;
     o->jobs = 4;
     o->retries = 3;
+    o->timeout = 30;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hn:o:t:f:", opts, NULL)) != -1) {
@@ -238,6 +250,10 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
             break;
         case 'R':
             if (!tg_cli_parse_int("--retries", optarg, 1, 100, &o->retries))
+                return -1;
+            break;
+        case 'W':
+            if (!tg_cli_parse_int("--timeout", optarg, 1, 3600, &o->timeout))
                 return -1;
             break;
         case 'h': sub_usage(stdout, name, help); return -2;
@@ -530,6 +546,72 @@ static int cmd_search(int argc, char **argv) {
     return rc;
 }
 
+/* ---- sync -------------------------------------------------------------------- */
+
+typedef struct sync_ui {
+    bool tty;
+    size_t n_errors;
+    struct timespec t0;
+} sync_ui;
+
+static void on_progress(const tg_sync_progress *p, void *user) {
+    sync_ui *ui = user;
+    if (p->error) {
+        /* errors go above the bar, one line each */
+        fprintf(stderr, "%s  item %lld: %s\n", ui->tty ? "\r\033[K" : "", (long long)p->id, p->error);
+        ui->n_errors++;
+    }
+    if (ui->tty) {
+        int width = 30, fill = p->total ? (int)((double)width * (double)p->done / (double)p->total) : width;
+        fprintf(stderr, "\r[%.*s%*s] %zu/%zu  %zu extracted, %zu failed", fill,
+                "==============================", width - fill, "", p->done, p->total, p->extracted, p->failed);
+        fflush(stderr);
+    }
+}
+
+static int cmd_sync(int argc, char **argv) {
+    PARSE("sync",
+          "\n  --jobs N      pages fetched at once, all sites together (default 4); one request\n"
+          "                per site at a time, a second apart\n"
+          "  --retries N   attempts before a failing item is left alone (default 3)\n"
+          "  --timeout S   per page, whole transfer (default 30)\n"
+          "\nFetches and extracts every pending item, and failed ones with attempts left.\n"
+          "Each step is committed as it completes: an interrupted sync continues where\n"
+          "it stopped.  Shows a progress bar on a terminal and ends with a summary line.\n",
+          0, 0);
+    tg_library *lib = open_lib(o.db);
+    if (!lib)
+        return 1;
+    sync_ui ui = {.tty = isatty(2)};
+    tg_sync_params sp = tg_sync_default_params();
+    sp.jobs = (int)o.jobs;
+    sp.max_attempts = (int32_t)o.retries;
+    sp.fetch.timeout_s = o.timeout;
+    sp.fetch.connect_timeout_s = TG_CLI_MIN(o.timeout, 10);
+    sp.progress = on_progress;
+    sp.user = &ui;
+    const char *delay = getenv("TINGLADO_HOST_DELAY"); /* tests on loopback need no politeness */
+    if (delay && *delay)
+        sp.host_delay_s = atof(delay);
+    clock_gettime(CLOCK_MONOTONIC, &ui.t0);
+    tg_sync_stats st;
+    int rc = 0;
+    if (tg_library_sync(lib, &sp, &st)) {
+        if (ui.tty)
+            fputc('\n', stderr);
+        rc = tg_cli_fail("read sync");
+    } else {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - ui.t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - ui.t0.tv_nsec);
+        if (ui.tty)
+            fputs("\r\033[K", stderr);
+        printf("sync: %zu items: %zu extracted, %zu failed in %.1f s\n", st.total, st.extracted, st.failed, secs);
+    }
+    tg_library_close(lib);
+    return rc;
+}
+
 int tg_cli_read(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -545,7 +627,7 @@ int tg_cli_read(int argc, char **argv) {
         int (*fn)(int, char **);
     } table[] = {{"add", cmd_add},   {"import", cmd_import},   {"export", cmd_export}, {"list", cmd_list},
                  {"show", cmd_show}, {"tag", cmd_tag},         {"archive", cmd_archive}, {"search", cmd_search},
-                 {"extract", cmd_extract}};
+                 {"extract", cmd_extract}, {"sync", cmd_sync}};
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
         if (!strcmp(cmd, table[i].name))
             return table[i].fn(argc - 1, argv + 1);

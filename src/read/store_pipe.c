@@ -314,11 +314,15 @@ tg_status tg_library_pending(tg_library *lib, int32_t max_attempts, int64_t **id
 
 /* The user's words as an FTS5 query: every run of letters/digits (and any
  * non-ASCII byte) becomes a quoted term, a trailing '*' makes it a prefix;
- * terms are ANDed.  Quotes, operators and column filters of FTS5 syntax
- * are never passed through, so no query string is an error. */
-static char *fts_query(const char *q) {
+ * terms are ANDed, or with phrase set, the terms in order as one phrase.
+ * Quotes, operators and column filters of FTS5 syntax are never passed
+ * through, so no query string is an error. */
+static char *fts_query(const char *q, bool phrase, size_t *n_terms) {
     tg__buf b = {0};
     const unsigned char *p = (const unsigned char *)q;
+    *n_terms = 0;
+    if (phrase)
+        tg__buf_append_u8(&b, '"');
     while (*p) {
         if (!(isalnum(*p) || *p >= 0x80)) {
             p++;
@@ -327,44 +331,50 @@ static char *fts_query(const char *q) {
         const unsigned char *s = p;
         while (*p && (isalnum(*p) || *p >= 0x80 || *p == '_'))
             p++;
-        if (b.len)
+        if (*n_terms)
             tg__buf_append_u8(&b, ' ');
-        tg__buf_append_u8(&b, '"');
+        if (!phrase)
+            tg__buf_append_u8(&b, '"');
         tg__buf_append(&b, s, (size_t)(p - s));
-        tg__buf_append_u8(&b, '"');
-        if (*p == '*')
-            tg__buf_append_u8(&b, '*');
+        if (!phrase) {
+            tg__buf_append_u8(&b, '"');
+            if (*p == '*')
+                tg__buf_append_u8(&b, '*');
+        }
+        (*n_terms)++;
     }
-    if (!b.len) {
+    if (phrase)
+        tg__buf_append_u8(&b, '"');
+    if (!*n_terms) {
         tg__buf_free(&b);
         return NULL;
     }
     return tg__buf_take(&b);
 }
 
-tg_status tg_library_search(tg_library *lib, const char *query, size_t limit, tg_search_hit **hits, size_t *n) {
-    *hits = NULL;
-    *n = 0;
-    char *q = fts_query(query ? query : "");
-    if (!q)
-        return TG_OK; /* nothing to look for: no hits */
+/* Appends the hits of one FTS5 query that are not in the list yet. */
+static tg_status search_run(tg_library *lib, const char *q, size_t limit, tg_search_hit **hits, size_t *n,
+                            size_t *cap) {
     /* bm25 weights: title 5, site 1, text 1 (bm25 is lower-is-better) */
     sqlite3_stmt *st = tg__lib_prepare(lib, "SELECT rowid, -bm25(search, 5.0, 1.0, 1.0), snippet(search, 2, '[', "
                                             "']', '…', 16) FROM search WHERE search MATCH ?1 ORDER BY "
                                             "bm25(search, 5.0, 1.0, 1.0) LIMIT ?2");
-    if (!st) {
-        free(q);
+    if (!st)
         return TG_ERR_IO;
-    }
     sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
     tg_status s = TG_OK;
-    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            tg_search_hit *h = tg__realloc(*hits, cap * sizeof *h);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (!limit || *n < limit)) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        bool seen = false;
+        for (size_t i = 0; i < *n && !seen; i++)
+            seen = (*hits)[i].id == id;
+        if (seen)
+            continue;
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 16;
+            tg_search_hit *h = tg__realloc(*hits, *cap * sizeof *h);
             if (!h) {
                 s = TG_ERR_NOMEM;
                 break;
@@ -372,14 +382,32 @@ tg_status tg_library_search(tg_library *lib, const char *query, size_t limit, tg
             *hits = h;
         }
         tg_search_hit *h = &(*hits)[(*n)++];
-        h->id = sqlite3_column_int64(st, 0);
+        h->id = id;
         h->score = sqlite3_column_double(st, 1);
         h->snippet = tg__col_text(st, 2);
     }
-    if (!s && rc != SQLITE_DONE)
+    if (!s && rc != SQLITE_ROW && rc != SQLITE_DONE)
         s = tg__lib_sqlfail(lib, "searching");
     sqlite3_finalize(st);
-    free(q);
+    return s;
+}
+
+tg_status tg_library_search(tg_library *lib, const char *query, size_t limit, tg_search_hit **hits, size_t *n) {
+    *hits = NULL;
+    *n = 0;
+    size_t terms = 0, cap = 0;
+    /* Items holding the words as a phrase rank first (someone pasting a
+     * sentence wants the page it came from), then every item holding all
+     * of them, each group by BM25. */
+    char *phrase = fts_query(query ? query : "", true, &terms);
+    char *all = fts_query(query ? query : "", false, &terms);
+    tg_status s = TG_OK;
+    if (phrase && terms > 1 && !strchr(query, '*'))
+        s = search_run(lib, phrase, limit, hits, n, &cap);
+    if (!s && all && (!limit || *n < limit))
+        s = search_run(lib, all, limit, hits, n, &cap);
+    free(phrase);
+    free(all);
     if (s) {
         tg_search_hits_free(*hits, *n);
         *hits = NULL;

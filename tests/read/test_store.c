@@ -298,10 +298,20 @@ static void test_pipeline_and_search(void) {
     tg_search_hit *hits = NULL;
     CHECK(tg_library_search(lib, "wild yeast", 10, &hits, &n) == TG_OK && n == 1 && hits[0].id == a);
     if (n)
-        CHECK(hits[0].snippet && strstr(hits[0].snippet, "[yeast]"));
+        CHECK(hits[0].snippet && strstr(hits[0].snippet, "[wild yeast]"));
     tg_search_hits_free(hits, n);
     CHECK(tg_library_search(lib, "borrow*", 10, &hits, &n) == TG_OK && n == 1 && hits[0].id == b);
     tg_search_hits_free(hits, n);
+    /* the words as a phrase rank above the same words scattered, BM25 or not */
+    int64_t d = 0, e = 0;
+    tg_item_new id_ = {.url = "https://d.example/"}, ie_ = {.url = "https://e.example/"};
+    CHECK(tg_library_add(lib, &id_, &d, NULL) == TG_OK && tg_library_add(lib, &ie_, &e, NULL) == TG_OK);
+    tg_article ad = {.text = "checker borrow checker borrow checker borrow the rust"};
+    tg_article ae = {.text = "a long text in which, somewhere, the borrow checker appears once among many other words"};
+    CHECK(tg_library_set_article(lib, d, &ad) == TG_OK && tg_library_set_article(lib, e, &ae) == TG_OK);
+    CHECK(tg_library_search(lib, "the borrow checker", 10, &hits, &n) == TG_OK && n == 3 && hits[0].id == e);
+    tg_search_hits_free(hits, n);
+    CHECK(tg_library_delete(lib, d) == TG_OK && tg_library_delete(lib, e) == TG_OK);
     /* FTS5 syntax is not an error: quotes, operators, column filters */
     const char *odd[] = {"\"unterminated", "title:x OR", "NEAR(", "*", "a AND AND b", "", "\xff\xfe"};
     for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
