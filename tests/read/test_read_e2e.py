@@ -65,8 +65,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     flaky = {}
     lock = threading.Lock()
-    active = {}
-    max_per_host = 0
 
     def log_message(self, *a):
         pass
@@ -83,17 +81,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test, a killed sync)
 
+    inflight = 0
+    max_inflight = 0
+    per_host = {}
+    max_per_host = 0
+
     def do_GET(self):
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
         with Handler.lock:
-            Handler.active[self.path] = Handler.active.get(self.path, 0)
-            n = sum(Handler.active.values()) + 1
-            Handler.max_per_host = max(Handler.max_per_host, n)
-            Handler.active[self.path] += 1
+            Handler.inflight += 1
+            Handler.max_inflight = max(Handler.max_inflight, Handler.inflight)
+            Handler.per_host[host] = Handler.per_host.get(host, 0) + 1
+            Handler.max_per_host = max(Handler.max_per_host, Handler.per_host[host])
         try:
             self.route()
         finally:
             with Handler.lock:
-                Handler.active[self.path] -= 1
+                Handler.inflight -= 1
+                Handler.per_host[host] -= 1
+
+    @classmethod
+    def reset_counts(cls):
+        with cls.lock:
+            cls.max_inflight = cls.max_per_host = 0
 
     def route(self):
         p = self.path
@@ -102,6 +112,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/slow":
             time.sleep(4)
             return self.send(200, b"<p>too late</p>")
+        if p.startswith("/pause/"):  # slow enough for requests to overlap
+            time.sleep(0.3)
+            return self.send(200, ("<html><head><title>Pause %s</title></head><body><article>" % p[7:]
+                                   + "<p>Paragraph of a page that takes a while to arrive, with commas, and words.</p>" * 6
+                                   + "</article></body></html>").encode())
         if p == "/paper.pdf":
             return self.send(200, b"%PDF-1.4\n%...", "application/pdf")
         if p == "/loop":
@@ -306,6 +321,30 @@ def main():
         r = run("extract", base + "/missing", check_rc=1)
         check("HTTP 404" in r.stderr, f"extract 404: {r.stderr}")
 
+        # ---- politeness: one request per host, --jobs bounds all hosts together
+        port = srv.server_address[1]
+        two = [f"http://{h}:{port}/pause/{h}{i}" for h in ("127.0.0.1", "localhost") for i in range(3)]
+        for jobs, want_max in (("1", 1), ("2", 2)):
+            pdb = os.path.join(tmp, f"polite{jobs}.db")
+            upath = os.path.join(tmp, f"polite{jobs}.txt")
+            with open(upath, "w") as f:
+                f.write("\n".join(two) + "\n")
+            run("import", upath, db=pdb)
+            Handler.reset_counts()
+            r = run("sync", "--jobs", jobs, db=pdb)
+            check("6 extracted" in r.stdout, f"polite sync: {r.stdout} {r.stderr}")
+            check(Handler.max_per_host == 1 and Handler.max_inflight == want_max,
+                  f"--jobs {jobs}: {Handler.max_inflight} requests at once, {Handler.max_per_host} per host")
+        # the delay between two requests to one host (default 1 s) is kept
+        pdb = os.path.join(tmp, "delay.db")
+        with open(os.path.join(tmp, "delay.txt"), "w") as f:
+            f.write("\n".join(f"{base}/pause/d{i}" for i in range(3)) + "\n")
+        run("import", os.path.join(tmp, "delay.txt"), db=pdb)
+        t0 = time.time()
+        run("sync", db=pdb, env={"TINGLADO_HOST_DELAY": "0.5"})
+        took = time.time() - t0
+        check(took >= 3 * 0.3 + 2 * 0.5, f"3 pages of one host with 0.5 s delay took only {took:.2f} s")
+
         # ---- 5. crash safety: kill -9 during sync, 20 trials
         sub = names[:30]
         ref_db = os.path.join(tmp, "ref.db")
@@ -355,7 +394,7 @@ def main():
         print(f"  crash safety: 20 trials ({killed_mid} killed mid-sync; uninterrupted sync {full:.2f} s): "
               "integrity ok, no lost or duplicate item, content equal")
         check(killed_mid >= 15, f"only {killed_mid} trials were killed mid-sync")
-        check(max(Handler.active.values() or [0]) == 0, "server idle at the end")
+        check(Handler.inflight == 0, "server idle at the end")
     finally:
         srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
