@@ -196,9 +196,11 @@ tg_status tg_probe_canary(tg_prober *p, const tg_canary_params *cp, tg_canary_re
     uint64_t rng = cp->seed, n_scored = 0, better = 0;
     char cand[65];
     double lls[CHUNK];
-    for (uint64_t i0 = 0; i0 < n_total; i0 += CHUNK) {
+    for (uint64_t i = 0; i < n_total;) {
         size_t m = 0;
-        for (uint64_t i = i0; i < n_total && m < CHUNK; i++) {
+        /* a chunk ends where it is full, not after CHUNK indices: skipping
+         * the secret must not make the next chunk start one index early */
+        for (; i < n_total && m < CHUNK; i++) {
             uint64_t idx;
             if (exact)
                 idx = i;

@@ -433,6 +433,25 @@ static void test_canary_exact_vs_brute_force(void) {
         free(r.sample_lp);
     }
     CHECK_MSG(saw_top || saw_low, "the secrets should include a top and a low rank");
+    /* a space larger than one scoring chunk: every candidate but the secret
+     * once, whichever chunk the secret falls in */
+    const char *secrets5[] = {"00000", "01000", "33333"};
+    for (size_t s = 0; s < 3; s++) {
+        tg_canary_params cp = tg_canary_default_params();
+        cp.format = "pin {secret} ok";
+        cp.alphabet = alpha;
+        cp.length = 5;
+        cp.secret = secrets5[s];
+        tg_canary_result r;
+        CHECK(tg_probe_canary(pr, &cp, &r) == TG_OK);
+        CHECK_EQ_INT(r.n_scored, 1023);
+        size_t better = 0;
+        for (uint64_t i = 0; i < r.n_scored; i++)
+            better += r.sample_lp[i] > r.secret_lp;
+        CHECK_EQ_INT(better, r.n_better);
+        CHECK((size_t)r.rank.value == better + 1);
+        free(r.sample_lp);
+    }
     tg_prober_free(pr);
 }
 
