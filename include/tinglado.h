@@ -948,6 +948,13 @@ typedef struct tg_serve_params {
     tg_type kv_type;           /* TG_TYPE_F16                                       */
     const char *access_log;    /* path, or NULL/"-" for stderr                      */
     tg_sampler_params sampling; /* defaults for what a request does not set        */
+    /* energy (docs/energy-and-cost.md): usage.energy_* fields and a counter */
+    bool no_energy;            /* do not meter                                      */
+    double energy_watts;       /* > 0: CPU power at full load for the estimate      */
+    double energy_idle_s;      /* 1: idle baseline measured at start (RAPL, NVML)   */
+    double price_kwh;          /* > 0: usage also gets the energy's cost            */
+    double pue;                /* 1: power usage effectiveness for that cost        */
+    const char *currency;      /* "EUR": the label of price_kwh                     */
 } tg_serve_params;
 
 typedef struct tg_server tg_server;
@@ -959,6 +966,8 @@ tg_server *tg_serve_new(const tg_serve_params *p);
 /* The port it listens on (useful with port 0). */
 int tg_serve_port(const tg_server *s);
 const char *tg_serve_model_id(const tg_server *s);
+/* The energy meter's sources (tg_meter_label), or NULL with no_energy. */
+const char *tg_serve_energy_label(const tg_server *s);
 int32_t tg_serve_n_ctx(const tg_server *s);
 /* Serves until tg_serve_stop, then finishes the requests in flight (a
  * second stop cancels them) and returns. */

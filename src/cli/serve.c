@@ -49,14 +49,22 @@ static void usage(FILE *f) {
           "      --presence-penalty X --frequency-penalty X\n"
           "  model:\n"
           "      --kv-type f16|f32   KV cache precision (f16)\n"
-          "      --chat-template NAME  override the template detected from the model\n",
+          "      --chat-template NAME  override the template detected from the model\n"
+          "  energy (usage.energy_* fields and a Prometheus counter; docs/energy-and-cost.md):\n"
+          "      --no-energy         do not meter\n"
+          "      --watts W           CPU power at full load for the estimate (default: TDP lookup)\n"
+          "      --energy-idle-seconds S  idle baseline measured at start with RAPL/NVML (1)\n"
+          "      --price-kwh P       add each response's electricity cost (P per kWh)\n"
+          "      --pue X             power usage effectiveness for that cost (1)\n"
+          "      --currency LABEL    the label of --price-kwh (EUR)\n",
           f);
 }
 
 int tg_cli_serve(int argc, char **argv) {
     enum {
         OPT_HOST = 256, OPT_PORT, OPT_KEY, OPT_INSECURE, OPT_QUEUE, OPT_MAX_TOKENS, OPT_MAX_BODY, OPT_PREFILL,
-        OPT_TIMEOUT, OPT_MAX_CONN, OPT_LOG, OPT_MODEL_ID,
+        OPT_TIMEOUT, OPT_MAX_CONN, OPT_LOG, OPT_MODEL_ID, OPT_NO_ENERGY, OPT_WATTS, OPT_IDLE, OPT_PRICE, OPT_PUE,
+        OPT_CURRENCY,
     };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"model-id", required_argument, NULL, OPT_MODEL_ID},
@@ -74,7 +82,10 @@ int tg_cli_serve(int argc, char **argv) {
         {"presence-penalty", required_argument, NULL, TG_OPT_PRESENCE},
         {"frequency-penalty", required_argument, NULL, TG_OPT_FREQUENCY},
         {"ctx", required_argument, NULL, TG_OPT_CTX}, {"kv-type", required_argument, NULL, TG_OPT_KV_TYPE},
-        {"chat-template", required_argument, NULL, TG_OPT_CHAT_TEMPLATE}, {0},
+        {"chat-template", required_argument, NULL, TG_OPT_CHAT_TEMPLATE},
+        {"no-energy", no_argument, NULL, OPT_NO_ENERGY}, {"watts", required_argument, NULL, OPT_WATTS},
+        {"energy-idle-seconds", required_argument, NULL, OPT_IDLE}, {"price-kwh", required_argument, NULL, OPT_PRICE},
+        {"pue", required_argument, NULL, OPT_PUE}, {"currency", required_argument, NULL, OPT_CURRENCY}, {0},
     };
     tg_serve_params p = tg_serve_default_params();
     tg_cli_gen_flags flags;
@@ -98,6 +109,30 @@ int tg_cli_serve(int argc, char **argv) {
         case OPT_KEY: p.api_key = optarg; break;
         case OPT_INSECURE: p.insecure = true; break;
         case OPT_LOG: p.access_log = optarg; break;
+        case OPT_NO_ENERGY: p.no_energy = true; break;
+        case OPT_WATTS:
+            if (!tg_cli_parse_float("--watts", optarg, 0.001, 100000, &p.energy_watts))
+                return 2;
+            break;
+        case OPT_IDLE:
+            if (!tg_cli_parse_float("--energy-idle-seconds", optarg, 0, 600, &p.energy_idle_s))
+                return 2;
+            break;
+        case OPT_PRICE:
+            if (!tg_cli_parse_float("--price-kwh", optarg, 0, 1e6, &p.price_kwh))
+                return 2;
+            break;
+        case OPT_PUE:
+            if (!tg_cli_parse_float("--pue", optarg, 1, 10, &p.pue))
+                return 2;
+            break;
+        case OPT_CURRENCY:
+            if (strlen(optarg) >= 16 || strpbrk(optarg, "\"\\")) {
+                fputs("tinglado serve: --currency wants a short label without quotes or backslashes\n", stderr);
+                return 2;
+            }
+            p.currency = optarg;
+            break;
         case OPT_PORT:
             if (!tg_cli_parse_int("--port", optarg, 0, 65535, &l))
                 return 2;
@@ -179,6 +214,8 @@ int tg_cli_serve(int argc, char **argv) {
     fprintf(stderr, "tinglado serve: %s, %d slot(s) of %d tokens, listening on http://%s%s%s:%d%s\n",
             tg_serve_model_id(s), p.parallel, tg_serve_n_ctx(s), strchr(p.host, ':') ? "[" : "", p.host,
             strchr(p.host, ':') ? "]" : "", tg_serve_port(s), p.api_key ? " (API key required)" : "");
+    if (tg_serve_energy_label(s))
+        fprintf(stderr, "tinglado serve: energy: %s\n", tg_serve_energy_label(s));
     tg_status st = tg_serve_run(s);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);

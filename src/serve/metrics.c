@@ -11,6 +11,9 @@
  *   tinglado_decode_rows_total                     counter (generating rows summed over steps:
  *                                                  rows/steps is the mean decode batch)
  *   tinglado_queue_depth, tinglado_slots_active, tinglado_slots_total   gauges
+ *   tinglado_energy_joules_total{source}           counter (forward steps, idle baseline
+ *                                                  subtracted; source measured|estimated;
+ *                                                  absent when the server does not meter)
  *
  * One mutex guards everything; observations are a few increments, so the
  * scheduler's per-step cost is negligible.  Labels come from a fixed table
@@ -42,6 +45,8 @@ struct tg__metrics {
     uint64_t requests[N_ROUTES][N_CODES];
     uint64_t prompt, cached, completion, steps, rows;
     hist ttft, gap;
+    double joules;
+    int energy; /* 0: not metered, 1: measured, 2: estimated */
 };
 
 tg__metrics *tg__metrics_new(void) {
@@ -111,6 +116,13 @@ void tg__metrics_step(tg__metrics *m, int32_t batch_tokens, int32_t generating) 
     pthread_mutex_unlock(&m->mu);
 }
 
+void tg__metrics_energy(tg__metrics *m, double joules, bool estimated) {
+    pthread_mutex_lock(&m->mu);
+    m->joules += joules;
+    m->energy = estimated ? 2 : 1;
+    pthread_mutex_unlock(&m->mu);
+}
+
 static void put_hist(tg__buf *b, const char *name, const char *help, const hist *h, const double *bounds, size_t n) {
     char line[256];
     int k = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
@@ -158,6 +170,14 @@ char *tg__metrics_render(tg__metrics *m, int queued, int active, int slots) {
              &m->ttft, k_ttft_bounds, N_TTFT);
     put_hist(&b, "tinglado_time_per_output_token_seconds", "time between consecutive tokens of a request", &m->gap,
              k_gap_bounds, N_GAP);
+    if (m->energy) {
+        k = snprintf(line, sizeof line,
+                     "# HELP tinglado_energy_joules_total energy of the forward steps, idle baseline subtracted\n"
+                     "# TYPE tinglado_energy_joules_total counter\n"
+                     "tinglado_energy_joules_total{source=\"%s\"} %.17g\n",
+                     m->energy == 2 ? "estimated" : "measured", m->joules);
+        tg__buf_append(&b, line, (size_t)k);
+    }
     put_scalar(&b, "tinglado_decode_steps_total", "counter", "forward steps run by the scheduler", (double)m->steps);
     put_scalar(&b, "tinglado_decode_rows_total", "counter",
                "generating sequences summed over steps (divided by steps: the mean decode batch)", (double)m->rows);

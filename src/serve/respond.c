@@ -119,11 +119,12 @@ void tg__random_id(const char *prefix, char *out, size_t cap) {
 }
 
 json_t *tg__usage_json(const tg__job *j) {
-    /* Hook: the energy and cost meter adds its fields to this object (joules,
-     * Wh, euros, each with its interval) — see docs/API.md, "usage". */
-    return json_pack("{s:i, s:i, s:i, s:{s:i}}", "prompt_tokens", (json_int_t)j->n_prompt, "completion_tokens",
-                     (json_int_t)j->n_gen, "total_tokens", (json_int_t)j->n_prompt + j->n_gen,
-                     "prompt_tokens_details", "cached_tokens", (json_int_t)j->n_cached);
+    json_t *u = json_pack("{s:i, s:i, s:i, s:{s:i}}", "prompt_tokens", (json_int_t)j->n_prompt, "completion_tokens",
+                          (json_int_t)j->n_gen, "total_tokens", (json_int_t)j->n_prompt + j->n_gen,
+                          "prompt_tokens_details", "cached_tokens", (json_int_t)j->n_cached);
+    /* the energy meter's extension fields (docs/API.md, "usage"; energy.c) */
+    tg__energy_usage(j->energy, j->joules, u);
+    return u;
 }
 
 static const char *finish_name(tg__finish f) {

@@ -19,6 +19,9 @@
  * its prompt, and only the rest of the prompt is evaluated (at least its last
  * token, whose logits start the reply).
  *
+ * Energy: the meter is read around each tg_ctx_decode and the step's joules
+ * are shared among the slots in the batch by their tokens in it.
+ *
  * Must never: block on a client (it only appends to job buffers and signals),
  * allocate per token beyond the jobs' amortised output growth, or touch a job
  * after releasing its reference.
@@ -46,6 +49,8 @@ typedef struct slot {
     bool constrained; /* the grammar is active */
     double t_last;
     uint64_t last_used;
+    double joules;     /* the job's share of the steps so far       */
+    bool energy_lost;  /* a step of the job could not be metered    */
 } slot;
 
 struct tg__sched {
@@ -54,6 +59,7 @@ struct tg__sched {
     tg_ctx *ctx;
     int32_t n_ctx;
     tg__metrics *metrics;
+    tg__energy *energy;
     int n_slots;
     slot *slots;
     int32_t prefill_chunk;
@@ -104,6 +110,10 @@ static void finish(tg__sched *s, slot *sl, tg__finish why, bool flush, const cha
             error = "out of memory";
         }
     }
+    j->joules = sl->energy_lost ? -1.0 : sl->joules;
+    j->energy = s->energy;
+    sl->joules = 0.0;
+    sl->energy_lost = false;
     j->finish = why;
     if (error)
         snprintf(j->error, sizeof j->error, "%s", error);
@@ -299,6 +309,20 @@ static void cancel_flagged(tg__sched *s) {
     }
 }
 
+/* Shares a step's joules among the slots of its n batch rows, a row each;
+ * a failed reading (< 0) leaves those jobs without a figure. */
+static void attribute_energy(tg__sched *s, double joules, int32_t n) {
+    for (int32_t k = 0; k < n; k++) {
+        slot *sl = &s->slots[s->b_seq[k]];
+        if (joules < 0)
+            sl->energy_lost = true;
+        else
+            sl->joules += joules / n;
+    }
+    if (joules > 0 && s->metrics)
+        tg__metrics_energy(s->metrics, joules, tg__energy_estimated(s->energy));
+}
+
 /* One forward step over every slot with work; false if there was none. */
 static bool step(tg__sched *s) {
     int32_t n = 0;
@@ -350,6 +374,8 @@ static bool step(tg__sched *s) {
     if (n == 0)
         return false;
     tg_batch b = {.n = n, .token = s->b_tok, .pos = s->b_pos, .seq = s->b_seq, .output = s->b_out};
+    tg_meter_reading e0;
+    const bool metered = tg__energy_begin(s->energy, &e0);
     if (tg_ctx_decode(s->ctx, &b) != TG_OK) {
         char msg[256];
         snprintf(msg, sizeof msg, "decode failed: %s", tg_last_error());
@@ -362,6 +388,8 @@ static bool step(tg__sched *s) {
     }
     if (s->metrics)
         tg__metrics_step(s->metrics, n, generating);
+    if (s->energy)
+        attribute_energy(s, metered ? tg__energy_end(s->energy, &e0) : -1.0, n);
     /* the batch is in the cache now: record its tokens per slot */
     for (int32_t k = 0; k < n; k++) {
         slot *sl = &s->slots[s->b_seq[k]]; /* slot i holds sequence i */
@@ -410,6 +438,9 @@ tg__sched *tg__sched_new(const tg_model *m, tg_ctx *ctx, const tg__sched_params 
     s->ctx = ctx;
     s->n_ctx = tg_ctx_n_ctx(ctx);
     s->metrics = metrics;
+    s->energy = p->energy;
+    if (s->energy && metrics) /* the counter shows from the start, at 0 */
+        tg__metrics_energy(metrics, 0.0, tg__energy_estimated(s->energy));
     s->n_slots = p->n_slots;
     s->prefill_chunk = p->prefill_chunk;
     s->queue_max = p->queue_max;

@@ -171,6 +171,7 @@ typedef struct tg__job_spec {
 } tg__job_spec;
 
 typedef struct tg__grammar_slot tg__grammar_slot; /* job.c */
+typedef struct tg__energy tg__energy;             /* energy.c */
 
 typedef struct tg__job {
     /* input: fixed before submission */
@@ -200,6 +201,8 @@ typedef struct tg__job {
     bool grammar_done; /* the constrained part completed              */
     int32_t n_cached; /* prompt tokens reused from the slot's cache    */
     int32_t n_gen;
+    double joules;              /* energy of its share of the steps (< 0: unknown) */
+    const tg__energy *energy;   /* the meter it was measured with; NULL: none      */
     tg__finish finish;
     char error[256];
     double t_submit, t_first, t_end; /* seconds, CLOCK_MONOTONIC */
@@ -240,6 +243,8 @@ void tg__metrics_tokens(tg__metrics *m, int64_t prompt, int64_t cached, int64_t 
 void tg__metrics_ttft(tg__metrics *m, double seconds);
 void tg__metrics_token_gap(tg__metrics *m, double seconds);
 void tg__metrics_step(tg__metrics *m, int32_t batch_tokens, int32_t generating);
+/* Adds a step's joules to tinglado_energy_joules_total (shown from the first call). */
+void tg__metrics_energy(tg__metrics *m, double joules, bool estimated);
 /* Prometheus text exposition (version 0.0.4); gauges passed in. malloc'd. */
 char *tg__metrics_render(tg__metrics *m, int queued, int active, int slots);
 
@@ -251,6 +256,7 @@ typedef struct tg__sched_params {
     int n_slots;           /* = the context's n_seq                         */
     int queue_max;         /* jobs waiting for a slot before refusing       */
     int32_t prefill_chunk; /* prompt tokens per step, over all joining jobs */
+    tg__energy *energy;    /* NULL: no energy metering                      */
 } tg__sched_params;
 
 typedef enum tg__submit { TG__SUBMIT_OK, TG__SUBMIT_FULL, TG__SUBMIT_DRAINING } tg__submit;
@@ -266,6 +272,23 @@ void tg__sched_drain(tg__sched *s);
 bool tg__sched_idle(tg__sched *s);
 void tg__sched_counts(tg__sched *s, int *queued, int *active, int *slots);
 void tg__sched_cancel_all(tg__sched *s);
+
+/* ---- energy (energy.c) -------------------------------------------------------- */
+
+/* The meter and the price of its joules; NULL with p->no_energy, or on
+ * failure (bad --watts; message set). */
+tg__energy *tg__energy_new(const tg_serve_params *p);
+void tg__energy_free(tg__energy *e);
+const char *tg__energy_label(const tg__energy *e);
+bool tg__energy_estimated(const tg__energy *e);
+/* Around one forward step: begin reads the meter (false: off or failed),
+ * end returns the step's joules, idle baseline subtracted (< 0: failed). */
+bool tg__energy_begin(tg__energy *e, tg_meter_reading *a);
+double tg__energy_end(tg__energy *e, const tg_meter_reading *a);
+/* Adds energy_joules, energy_source and (with a price) energy_cost and
+ * energy_cost_currency to a usage object; nothing when e is NULL or the
+ * joules unknown. */
+void tg__energy_usage(const tg__energy *e, double joules, json_t *usage);
 
 /* ---- auth and addresses (auth.c) ---------------------------------------------- */
 

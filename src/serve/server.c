@@ -31,6 +31,7 @@ struct tg_server {
     tg_ctx *ctx;
     tg__metrics *metrics;
     tg__alog *alog;
+    tg__energy *energy;
     tg__sched *sched;
     tg__http *http;
     tg__app app;
@@ -50,6 +51,8 @@ tg_serve_params tg_serve_default_params(void) {
         .max_connections = 256,
         .kv_type = TG_TYPE_F16,
         .sampling = tg_sampler_defaults(),
+        .energy_idle_s = 1.0,
+        .pue = 1.0,
     };
 }
 
@@ -106,9 +109,12 @@ tg_server *tg_serve_new(const tg_serve_params *params) {
     cp.kv_type = p.kv_type;
     if (!(s->ctx = tg_ctx_new(s->model, &cp)))
         goto fail;
+    if (!p.no_energy && !(s->energy = tg__energy_new(&p)))
+        goto fail;
     if (!(s->metrics = tg__metrics_new()) || !(s->alog = tg__alog_open(p.access_log)))
         goto fail;
     tg__sched_params sp = {.n_slots = p.parallel, .queue_max = p.queue, .prefill_chunk = p.prefill_chunk};
+    sp.energy = s->energy;
     if (!(s->sched = tg__sched_new(s->model, s->ctx, &sp, s->metrics)))
         goto fail;
     const int32_t n_ctx = tg_ctx_n_ctx(s->ctx);
@@ -143,6 +149,10 @@ int tg_serve_port(const tg_server *s) {
 
 const char *tg_serve_model_id(const tg_server *s) {
     return s->model_id;
+}
+
+const char *tg_serve_energy_label(const tg_server *s) {
+    return s->energy ? tg__energy_label(s->energy) : NULL;
 }
 
 int32_t tg_serve_n_ctx(const tg_server *s) {
@@ -202,6 +212,7 @@ void tg_serve_free(tg_server *s) {
         return;
     tg__http_stop(s->http);
     tg__sched_free(s->sched);
+    tg__energy_free(s->energy);
     tg__alog_close(s->alog);
     tg__metrics_free(s->metrics);
     tg_ctx_free(s->ctx);
