@@ -55,7 +55,8 @@ static void usage_corpus(FILE *f, const char *cmd) {
           "                         most member-like first\n"
           "      --json             one JSON object (add --tokens for per-token log-probs)\n"
           "      --csv              one CSV row per document\n"
-          "      --report PATH      write a Markdown report there (and PATH's .svg plot)\n"
+          "      --report PATH      write a Markdown report there and its plot beside it (PATH\n"
+          "                         with .svg); PATH ending in .html: one page, plot inlined\n"
           "  -t, --threads N        threads (default: all CPUs)\n"
           "  -h, --help             this text\n",
           f);

@@ -98,7 +98,10 @@ typedef struct probe_canary_report {
     int32_t length;
     tg_canary_result res;
 } probe_canary_report;
+/* A path ending in .html (or .htm) gets one self-contained page, the plot
+ * inlined (probe_html.c); anything else Markdown. */
 int probe_write_report(const char *path, const probe_run *r, const probe_canary_report *canaries, size_t n_canaries);
+int probe_md_to_html(const char *md, size_t len, const char *svg_path, FILE *f);
 
 int probe_cmd_canary(int argc, char **argv);
 int probe_cmd_generate(int argc, char **argv);

@@ -33,7 +33,7 @@ static void usage(FILE *f) {
           "      --exact-max N     enumerate when |R| <= N (default 100000)\n"
           "      --seed N          seed of the sample (default 1)\n"
           "      --json            one JSON object\n"
-          "      --report PATH     write a Markdown report\n"
+          "      --report PATH     write a Markdown report (.html: an HTML page)\n"
           "  -t, --threads N       threads (default: all CPUs)\n"
           "  -h, --help            this text\n",
           f);

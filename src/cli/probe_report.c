@@ -218,6 +218,11 @@ static void write_canary(FILE *f, const probe_canary_report *c) {
     }
 }
 
+static bool ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 int probe_write_report(const char *path, const probe_run *r, const probe_canary_report *canaries, size_t n_canaries) {
     char svg[4096];
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
@@ -228,9 +233,13 @@ int probe_write_report(const char *path, const probe_run *r, const probe_canary_
     }
     memcpy(svg, path, stem);
     strcpy(svg + stem, ".svg");
-    FILE *f = fopen(path, "w");
+    const bool html = ends_with(path, ".html") || ends_with(path, ".htm");
+    /* the Markdown is written to memory first: an HTML report converts it */
+    char *md = NULL;
+    size_t md_len = 0;
+    FILE *f = open_memstream(&md, &md_len);
     if (!f) {
-        fprintf(stderr, "tinglado: probe: cannot write %s\n", path);
+        fputs("tinglado: probe: out of memory\n", stderr);
         return 1;
     }
     time_t now = time(NULL);
@@ -248,8 +257,24 @@ int probe_write_report(const char *path, const probe_run *r, const probe_canary_
     }
     for (size_t i = 0; i < n_canaries; i++)
         write_canary(f, &canaries[i]);
-    bool err = ferror(f) != 0;
-    if (fclose(f) != 0 || err) {
+    if (fclose(f) != 0) {
+        free(md);
+        fputs("tinglado: probe: out of memory\n", stderr);
+        return 1;
+    }
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        free(md);
+        fprintf(stderr, "tinglado: probe: cannot write %s\n", path);
+        return 1;
+    }
+    if (html)
+        probe_md_to_html(md, md_len, r && rc == 0 ? svg : NULL, out);
+    else
+        fwrite(md, 1, md_len, out);
+    free(md);
+    bool err = ferror(out) != 0;
+    if (fclose(out) != 0 || err) {
         fprintf(stderr, "tinglado: probe: writing %s failed\n", path);
         return 1;
     }

@@ -306,6 +306,15 @@ def main():
         text = open(md).read()
         check("| corpus | K | extractable | 95% interval | n |" in text and "DeLong" in text, "report tables")
         check(open(os.path.join(tmp, "r.svg")).read().startswith("<svg"), "report plot is SVG")
+    page = os.path.join(tmp, "r.html")
+    r = run("probe", "report", "-m", target, "-f", c1, "-f", c2, "--prefix", "4,10", "--suffix", "8", "--report",
+            page, "-t", "1")
+    check(r.returncode == 0 and os.path.exists(page), "HTML report written", r.stderr)
+    if r.returncode == 0:
+        text = open(page).read()
+        check(text.startswith("<!DOCTYPE html>") and "<svg" in text and "<table>" in text and "<th>AUC</th>" in text,
+              "HTML report: tables and the plot inlined")
+        check("<script" not in text.lower(), "HTML report: no script")
     for f in os.listdir(tmp):
         os.unlink(os.path.join(tmp, f))
     os.rmdir(tmp)
