@@ -174,13 +174,20 @@ tg_status tg_probe_canary(tg_prober *p, const tg_canary_params *cp, tg_canary_re
      * which may merge with the secret's first character */
     if ((st = tg_tokenize(r.vocab, r.before, r.n_before, (tg_tokenize_opts){.add_special = true}, &pre)) != TG_OK)
         goto out;
-    if (pre.n < 2) {
+    if (pre.n == 0) {
         st = tg__fail(TG_ERR_UNSUPPORTED, "canary: the model adds no BOS and the format has no text before "
                                           "{secret}: there is nothing to condition on");
         goto out;
     }
     r.context = pre.ids;
-    r.n_context = pre.n - 1;
+    /* with no text before the secret the context is BOS alone, which
+     * cannot merge with what follows */
+    r.n_context = r.n_before ? pre.n - 1 : pre.n;
+    if (r.n_context == 0) {
+        st = tg__fail(TG_ERR_UNSUPPORTED, "canary: the model adds no BOS and the text before {secret} is a single "
+                                          "token that may merge with the secret; put more text before it");
+        goto out;
+    }
 
     double secret_lp;
     if ((st = prepare(&r, 0, cp->secret)) != TG_OK || (st = score(p, &r, 1, &secret_lp)) != TG_OK)

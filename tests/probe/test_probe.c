@@ -433,6 +433,29 @@ static void test_canary_exact_vs_brute_force(void) {
         free(r.sample_lp);
     }
     CHECK_MSG(saw_top || saw_low, "the secrets should include a top and a low rank");
+    /* nothing before the secret: BOS alone is the shared context */
+    {
+        double l16[16];
+        char t16[32], c16[5] = {0};
+        for (int i = 0; i < 16; i++) {
+            for (int d = 0; d < 4; d++)
+                c16[d] = "01"[(i >> (3 - d)) & 1];
+            snprintf(t16, sizeof t16, "%s ok", c16);
+            l16[i] = sentence_ll(t16);
+        }
+        size_t rank = 1;
+        for (int i = 0; i < 16; i++)
+            rank += i != 6 && l16[i] > l16[6];
+        tg_canary_params cp = tg_canary_default_params();
+        cp.format = "{secret} ok";
+        cp.alphabet = "01";
+        cp.length = 4;
+        cp.secret = "0110"; /* candidate 6 */
+        tg_canary_result r;
+        CHECK_MSG(tg_probe_canary(pr, &cp, &r) == TG_OK, "%s", tg_last_error());
+        CHECK_MSG((size_t)r.rank.value == rank, "rank %g, brute force %zu", r.rank.value, rank);
+        free(r.sample_lp);
+    }
     /* a space larger than one scoring chunk: every candidate but the secret
      * once, whichever chunk the secret falls in */
     const char *secrets5[] = {"00000", "01000", "33333"};
