@@ -1135,6 +1135,18 @@ void tg_search_hits_free(tg_search_hit *hits, size_t n);
 /* Feeds (RSS/Atom subscriptions; OPML imports them). */
 tg_status tg_library_feed_add(tg_library *lib, const char *url, const char *title, bool *added);
 tg_status tg_library_feed_count(tg_library *lib, int64_t *n);
+/* Every subscribed feed: malloc'd arrays of malloc'd strings (a title may
+ * be NULL); free each string and both arrays. */
+tg_status tg_library_feeds(tg_library *lib, char ***urls, char ***titles, size_t *n);
+typedef struct tg_feed_stats {
+    size_t entries, added, existing, skipped;
+} tg_feed_stats;
+/* Reads a fetched RSS or Atom document: each entry's link becomes a pending
+ * item dated by the entry (existing ones are left alone), in one
+ * transaction; the feed's check time and title are recorded.
+ * TG_ERR_FORMAT if the document has no <item> or <entry>. */
+tg_status tg_library_feed_read(tg_library *lib, const char *feed_url, const char *xml, size_t len,
+                               tg_feed_stats *st);
 
 /* ---- import / export ------------------------------------------------ */
 
@@ -1189,6 +1201,7 @@ typedef struct tg_fetch_params {
                                 connections, 429 and 5xx (2)                 */
     long backoff_ms;         /* first wait between tries, doubled each (500) */
     const char *user_agent;
+    bool accept_xml;         /* also accept XML bodies (feeds); default: HTML only */
 } tg_fetch_params;
 tg_fetch_params tg_fetch_default_params(void);
 

@@ -7,7 +7,7 @@
  * its own --help.  Exit codes: 0 ok, 1 failure (the message names the
  * problem), 2 usage error.  Output meant for scripts is JSON (--json).
  */
-#include "cli/cli.h"
+#include "cli/read.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -30,6 +30,7 @@ static const struct {
     {"search", "QUERY [-n N] [--json]", "full-text search (BM25)"},
     {"sync", "[--jobs N] [--retries N] [--timeout S]", "fetch and extract everything pending"},
     {"extract", "FILE|URL [--url BASE] [--json]", "the article in one page (no database)"},
+    {"feed", "add URL | list | sync", "RSS/Atom subscriptions; new entries become pending items"},
 };
 
 static void usage(FILE *f) {
@@ -51,7 +52,7 @@ static void sub_usage(FILE *f, const char *name, const char *more) {
         fputs(more, f);
 }
 
-static tg_library *open_lib(const char *db) {
+tg_library *tg__cli_read_open(const char *db) {
     char path[4096];
     if (!db) {
         if (tg_library_default_path(path, sizeof path)) {
@@ -278,7 +279,7 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
 
 static int cmd_add(int argc, char **argv) {
     PARSE("add", "\n  --tag T     tag every link with T\n", 1, -1);
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
         return 1;
     int rc = 0;
@@ -312,7 +313,7 @@ static int cmd_import(int argc, char **argv) {
     char *data = tg_cli_read_file(argv[first], &len);
     if (!data)
         return 1;
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     int rc = 1;
     if (lib) {
         tg_import_stats st;
@@ -340,7 +341,7 @@ static int cmd_export(int argc, char **argv) {
         fprintf(stderr, "tinglado read export: unknown format '%s'\n", o.format);
         return 2;
     }
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
         return 1;
     char *doc = NULL;
@@ -401,7 +402,7 @@ static int cmd_list(int argc, char **argv) {
     }
     if (o.n > 0)
         f.limit = (size_t)o.n;
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
         return 1;
     json_t *arr = o.json ? json_array() : NULL;
@@ -417,7 +418,7 @@ static int cmd_show(int argc, char **argv) {
     int64_t id;
     if (!parse_id(argv[first], &id))
         return 2;
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
         return 1;
     tg_item it;
@@ -464,7 +465,7 @@ static int cmd_tag(int argc, char **argv) {
     int64_t id;
     if (!parse_id(argv[first], &id))
         return 2;
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
         return 1;
     int rc = 0;
@@ -477,7 +478,7 @@ static int cmd_tag(int argc, char **argv) {
 
 static int cmd_archive(int argc, char **argv) {
     PARSE("archive", "\n  --undo   back to unread\n", 1, -1);
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
         return 1;
     int rc = 0;
@@ -510,7 +511,7 @@ static int cmd_search(int argc, char **argv) {
         strcat(q, argv[i]);
         strcat(q, " ");
     }
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     if (!lib) {
         free(q);
         return 1;
@@ -579,7 +580,7 @@ static int cmd_sync(int argc, char **argv) {
           "Each step is committed as it completes: an interrupted sync continues where\n"
           "it stopped.  Shows a progress bar on a terminal and ends with a summary line.\n",
           0, 0);
-    tg_library *lib = open_lib(o.db);
+    tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
         return 1;
     sync_ui ui = {.tty = isatty(2)};
@@ -627,7 +628,7 @@ int tg_cli_read(int argc, char **argv) {
         int (*fn)(int, char **);
     } table[] = {{"add", cmd_add},   {"import", cmd_import},   {"export", cmd_export}, {"list", cmd_list},
                  {"show", cmd_show}, {"tag", cmd_tag},         {"archive", cmd_archive}, {"search", cmd_search},
-                 {"extract", cmd_extract}, {"sync", cmd_sync}};
+                 {"extract", cmd_extract}, {"sync", cmd_sync}, {"feed", tg__cli_read_feed}};
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
         if (!strcmp(cmd, table[i].name))
             return table[i].fn(argc - 1, argv + 1);

@@ -188,7 +188,9 @@ static tg_status to_utf8(tg_fetch_result *r, const char *declared) {
     return TG_OK;
 }
 
-static bool html_type(const char *ct, const char *body, size_t len) {
+static bool html_type(const char *ct, const char *body, size_t len, bool xml) {
+    if (xml && ct && strcasestr(ct, "xml"))
+        return true; /* application/rss+xml, application/atom+xml, text/xml … */
     if (!ct || !*ct) {
         /* no type: sniff for markup */
         size_t i = 0;
@@ -264,7 +266,7 @@ static tg_status attempt(CURL *h, const char *url, const tg_fetch_params *p, tg_
     out->content_type = ct ? tg__strndup(ct, strlen(ct)) : NULL;
     if (!out->body || !out->final_url)
         return TG_ERR_NOMEM;
-    if (!html_type(ct, out->body, out->len)) {
+    if (!html_type(ct, out->body, out->len, p->accept_xml)) {
         char t[128];
         snprintf(t, sizeof t, "%s", ct ? ct : "unknown type");
         char *semi = strchr(t, ';');

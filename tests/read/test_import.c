@@ -177,6 +177,67 @@ static void test_opml(void) {
     tg_library_close(lib);
 }
 
+static void test_feeds(void) {
+    tg_library *lib = fresh();
+    const char *rss =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" "
+        "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>A Blog</title>"
+        "<link>https://blog.example/</link><description>d</description>"
+        "<item><title>First &amp; best</title><link>https://blog.example/first?utm_source=rss</link>"
+        "<description><![CDATA[<p>Some <b>html</b></p>]]></description>"
+        "<pubDate>Fri, 01 Mar 2024 10:20:30 GMT</pubDate><guid>https://blog.example/first</guid></item>"
+        "<item><title>Relative</title><link>/second</link><dc:date>2024-03-02T00:00:00Z</dc:date></item>"
+        "<item><title>Only a guid</title><guid isPermaLink=\"true\">https://blog.example/third</guid></item>"
+        "<item><title>No link at all</title></item>"
+        "</channel></rss>";
+    tg_feed_stats st;
+    CHECK(tg_library_feed_read(lib, "https://blog.example/feed.xml", rss, strlen(rss), &st) == TG_OK);
+    CHECK_MSG(st.entries == 4 && st.added == 3 && st.skipped == 1, "rss: %zu entries %zu added %zu skipped",
+              st.entries, st.added, st.skipped);
+    tg_item it = get_url(lib, "https://blog.example/first");
+    CHECK_EQ_STR(it.title, "First & best");
+    CHECK_EQ_INT(it.saved, 1709288430);
+    tg_item_clear(&it);
+    it = get_url(lib, "https://blog.example/second");
+    CHECK_EQ_INT(it.saved, 1709337600);
+    tg_item_clear(&it);
+    CHECK(tg_library_feed_read(lib, "https://blog.example/feed.xml", rss, strlen(rss), &st) == TG_OK &&
+          st.added == 0 && st.existing == 3);
+    const char *atom =
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">"
+        "<title>Atom news</title><link href=\"https://news.example/\"/>"
+        "<entry><title type=\"html\">Entry one</title><link rel=\"self\" href=\"https://news.example/api/1\"/>"
+        "<link rel=\"alternate\" type=\"text/html\" href=\"https://news.example/one\"/>"
+        "<id>tag:news.example,2024:1</id><updated>2024-04-02T00:00:00Z</updated>"
+        "<published>2024-04-01T00:00:00Z</published></entry>"
+        "<entry><title>Entry two</title><link href=\"two.html\"/><updated>2024-04-03T00:00:00+02:00</updated></entry>"
+        "</feed>";
+    CHECK(tg_library_feed_read(lib, "https://news.example/feeds/all.atom", atom, strlen(atom), &st) == TG_OK);
+    CHECK(st.entries == 2 && st.added == 2);
+    it = get_url(lib, "https://news.example/one");
+    CHECK_EQ_INT(it.saved, 1711929600); /* published wins over updated */
+    tg_item_clear(&it);
+    it = get_url(lib, "https://news.example/feeds/two.html");
+    CHECK_EQ_INT(it.saved, 1712095200);
+    tg_item_clear(&it);
+    /* not a feed, junk: errors, never a crash */
+    CHECK(tg_library_feed_read(lib, "https://x.example/", "<html><p>hi</p></html>", 22, &st) == TG_ERR_FORMAT);
+    CHECK_ERROR_HAS("no RSS");
+    CHECK(tg_library_feed_read(lib, "https://x.example/", "", 0, &st) == TG_ERR_FORMAT);
+    bool added = false;
+    CHECK(tg_library_feed_add(lib, "https://blog.example/feed.xml", NULL, &added) == TG_OK && added);
+    char **urls = NULL, **titles = NULL;
+    size_t n = 0;
+    CHECK(tg_library_feeds(lib, &urls, &titles, &n) == TG_OK && n == 1);
+    for (size_t i = 0; i < n; i++) {
+        free(urls[i]);
+        free(titles[i]);
+    }
+    free(urls);
+    free(titles);
+    tg_library_close(lib);
+}
+
 static void test_urls(void) {
     tg_library *lib = import_fixture("urls.txt", TG_IMPORT_URLS, 3, 1);
     if (!lib)
@@ -342,6 +403,7 @@ int main(void) {
     RUN(test_wallabag);
     RUN(test_netscape);
     RUN(test_opml);
+    RUN(test_feeds);
     RUN(test_urls);
     RUN(test_round_trips);
     RUN(test_hostile);

@@ -117,6 +117,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, ("<html><head><title>Pause %s</title></head><body><article>" % p[7:]
                                    + "<p>Paragraph of a page that takes a while to arrive, with commas, and words.</p>" * 6
                                    + "</article></body></html>").encode())
+        if p == "/feed.rss":
+            items = "".join(f"<item><title>{n}</title><link>/{n}/</link><pubDate>Mon, 0{i + 1} Jan 2024 10:00:00 GMT"
+                            f"</pubDate><description><![CDATA[<p>{n}</p>]]></description></item>"
+                            for i, n in enumerate(("wapo-1", "lwn-1", "mozilla-2")))
+            return self.send(200, f"<?xml version='1.0'?><rss version='2.0'><channel><title>Fixture RSS</title>"
+                                  f"{items}</channel></rss>".encode(), "application/rss+xml")
+        if p == "/feed.atom":
+            return self.send(200, b"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+                                  b"<title>Fixture Atom</title><entry><title>Quanta</title><link rel='alternate' "
+                                  b"href='/quanta-1/'/><published>2024-02-01T00:00:00Z</published></entry></feed>",
+                             "application/atom+xml; charset=utf-8")
         if p == "/paper.pdf":
             return self.send(200, b"%PDF-1.4\n%...", "application/pdf")
         if p == "/loop":
@@ -312,7 +323,7 @@ def main():
         run("import", os.path.join(tmp, "nope.csv"), db=db, check_rc=1)
         r = run("--help", check_rc=0)
         check("sync" in r.stdout and "search" in r.stdout, "read --help")
-        for sub in ("add", "import", "export", "list", "show", "tag", "archive", "search", "sync", "extract"):
+        for sub in ("add", "import", "export", "list", "show", "tag", "archive", "search", "sync", "extract", "feed"):
             r = run(sub, "--help", check_rc=0)
             check(r.stdout.startswith("usage: tinglado read " + sub), f"{sub} --help")
         # extract straight from a URL, and its errors
@@ -344,6 +355,25 @@ def main():
         run("sync", db=pdb, env={"TINGLADO_HOST_DELAY": "0.5"})
         took = time.time() - t0
         check(took >= 3 * 0.3 + 2 * 0.5, f"3 pages of one host with 0.5 s delay took only {took:.2f} s")
+
+        # ---- feeds: RSS and Atom entries become pending items, read by sync
+        fdb = os.path.join(tmp, "feeds.db")
+        for f in ("/feed.rss", "/feed.atom", "/aclu/"):
+            r = run("feed", "add", base + f, db=fdb)
+            check("subscribed" in r.stdout, f"feed add {f}: {r.stdout}")
+        r = run("feed", "add", base + "/feed.rss", db=fdb)
+        check("already subscribed" in r.stdout, "feed add twice")
+        r = run("feed", "sync", db=fdb, check_rc=1)  # the HTML page is not a feed
+        check("3 entries, 3 new" in r.stdout and "1 entries, 1 new" in r.stdout and "4 new items, 1 feeds failed" in r.stdout
+              and "no RSS <item> or Atom <entry>" in r.stderr, f"feed sync: {r.stdout} {r.stderr}")
+        r = run("feed", "sync", db=fdb, check_rc=1)
+        check("0 new items" in r.stdout, f"second feed sync adds nothing: {r.stdout}")
+        r = run("sync", db=fdb)
+        check("4 items: 4 extracted" in r.stdout, f"sync after feed sync: {r.stdout}")
+        j = json.loads(run("list", "--json", db=fdb).stdout)
+        check(sorted(x["saved"] for x in j) == ["2024-01-01", "2024-01-02", "2024-01-03", "2024-02-01"],
+              f"entries dated by the feed: {[x['saved'] for x in j]}")
+        check("Fixture RSS" in run("feed", "list", db=fdb).stdout, "feed list shows titles")
 
         # ---- 5. crash safety: kill -9 during sync, 20 trials
         sub = names[:30]
