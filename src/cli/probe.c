@@ -161,9 +161,11 @@ void probe_print_scores(const probe_run *r, FILE *f, int sort, bool json, bool c
         fputs("{\"model\":", f);
         probe_json_str(f, r->model_arg, strlen(r->model_arg));
         fprintf(f, ",\"min_k_percent\":%g,\"sort\":\"%s\",\"tokens_scored\":%llu,\"seconds\":%.3f,"
-                   "\"tokens_per_s\":%.2f,\"documents\":[",
+                   "\"tokens_per_s\":%.2f,\"pass_tokens_per_s\":{\"median\":%.2f,\"lo\":%.2f,\"hi\":%.2f,"
+                   "\"n\":%zu},\"documents\":[",
                 r->k_percent, probe_score_names[sort], (unsigned long long)r->n_tokens, r->seconds,
-                r->seconds > 0 ? (double)r->n_tokens / r->seconds : 0.0);
+                r->seconds > 0 ? (double)r->n_tokens / r->seconds : 0.0, r->pass_rate.value, r->pass_rate.lo,
+                r->pass_rate.hi, r->pass_rate.n);
         for (size_t o = 0; o < r->n_docs; o++) {
             const probe_doc *d = &r->docs[ord[o]];
             fprintf(f, "%s{\"doc\":%zu,\"corpus\":", o ? "," : "", ord[o] + 1);
@@ -243,8 +245,10 @@ void probe_print_scores(const probe_run *r, FILE *f, int sort, bool json, bool c
             fputc('\n', f);
         }
         print_auc(r, f);
-        fprintf(f, "\nscored %llu tokens in %.1f s: %.1f tokens/s (teacher-forced, every position's logits)\n",
-                (unsigned long long)r->n_tokens, r->seconds, r->seconds > 0 ? (double)r->n_tokens / r->seconds : 0.0);
+        fprintf(f, "\nscored %llu tokens in %.1f s (teacher-forced, every position's logits): %.1f tokens/s overall;\n"
+                   "per forward pass median %.1f tokens/s, 95%% bootstrap interval %.1f - %.1f, n = %zu passes\n",
+                (unsigned long long)r->n_tokens, r->seconds, r->seconds > 0 ? (double)r->n_tokens / r->seconds : 0.0,
+                r->pass_rate.value, r->pass_rate.lo, r->pass_rate.hi, r->pass_rate.n);
     }
     free(ord);
 }
@@ -347,6 +351,7 @@ static int cmd_corpus(const char *cmd, int argc, char **argv) {
             probe_print_scores(&r, stdout, sort, false, false);
         } else
             probe_print_scores(&r, stdout, sort, json, csv);
+        fflush(stdout); /* the report's notice on stderr comes after the table */
         if (report)
             rc = probe_write_report(report, &r, NULL, 0);
     }

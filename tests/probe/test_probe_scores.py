@@ -189,6 +189,9 @@ def main():
         out = json.loads(r.stdout)
         docs = out["documents"]
         check(len(docs) == len(SEEN) + len(UNSEEN), "one entry per document")
+        rate = out["pass_tokens_per_s"]
+        check(out["tokens_scored"] == sum(d["n_tokens"] for d in docs) and rate["n"] >= 1
+              and rate["lo"] <= rate["median"] <= rate["hi"], "throughput with its n and interval", str(rate))
         zs = [d["zlib"] for d in docs]
         check(zs == sorted(zs), "sorted by zlib, most member-like (lowest) first", str(zs))
         texts = SEEN + UNSEEN
