@@ -1245,6 +1245,27 @@ typedef struct tg_sync_stats {
  * where it stopped; an item whose page is stored is not fetched again. */
 tg_status tg_library_sync(tg_library *lib, const tg_sync_params *p, tg_sync_stats *st);
 
+/* ---- chunk embeddings and hybrid search -------------------------------- */
+
+/* Cuts text into passages of at most max_words words (paragraphs packed
+ * together, a passage ending at a paragraph break when one falls in its
+ * second half): byte offsets and lengths into text (free() both). */
+tg_status tg_read_chunk(const char *text, int32_t max_words, int32_t **offs, int32_t **lens, size_t *n);
+/* Replaces the item's chunk embeddings (n × dim floats, by `model`); the
+ * pipeline state is left as it is. */
+tg_status tg_library_set_chunks(tg_library *lib, int64_t id, const char *model, const float *vecs, int32_t dim,
+                                const int32_t *offs, const int32_t *lens, size_t n);
+/* Extracted items without chunks from `model` (free() *ids). */
+tg_status tg_library_unembedded(tg_library *lib, const char *model, int64_t **ids, size_t *n);
+/* Items ranked by their best chunk's cosine similarity to q (a passage of
+ * that chunk as the snippet). */
+tg_status tg_library_vector_search(tg_library *lib, const char *model, const float *q, int32_t dim, size_t limit,
+                                   tg_search_hit **hits, size_t *n);
+/* BM25 and vector rankings (top 50 each) fused by reciprocal rank,
+ * score = sum of 1/(60 + rank).  qvec NULL: BM25 alone. */
+tg_status tg_library_search_hybrid(tg_library *lib, const char *query, const char *model, const float *qvec,
+                                   int32_t dim, size_t limit, tg_search_hit **hits, size_t *n);
+
 #ifdef __cplusplus
 }
 #endif

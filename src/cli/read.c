@@ -27,7 +27,8 @@ static const struct {
     {"show", "ID [--text] [--html] [--json]", "one item: metadata and extracted text"},
     {"tag", "ID TAG... [--remove]", "add or remove tags"},
     {"archive", "ID... [--undo]", "mark read (or unread again)"},
-    {"search", "QUERY [-n N] [--json]", "full-text search (BM25)"},
+    {"search", "QUERY [-n N] [-m MODEL] [--json]", "full-text search (BM25), hybrid with -m"},
+    {"embed", "-m MODEL [-t N]", "passage embeddings of extracted articles (for hybrid search)"},
     {"sync", "[--jobs N] [--retries N] [--timeout S]", "fetch and extract everything pending"},
     {"extract", "FILE|URL [--url BASE] [--json]", "the article in one page (no database)"},
     {"feed", "add URL | list | sync", "RSS/Atom subscriptions; new entries become pending items"},
@@ -199,7 +200,7 @@ static int cmd_extract(int argc, char **argv) {
 /* Options every library command shares; returns the index of the first
  * positional argument, or -1 (usage error, message printed) / -2 (--help). */
 typedef struct common {
-    const char *db, *format, *out, *tag, *site, *state;
+    const char *db, *format, *out, *tag, *site, *state, *model;
     bool json, text, html, remove, undo, unread, archived, favorite;
     long n;
     long jobs, retries, timeout;
@@ -216,6 +217,7 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
         {"archived", no_argument, 0, 'A'},     {"favorite", no_argument, 0, 'F'},
         {"limit", required_argument, 0, 'n'},  {"jobs", required_argument, 0, 'J'},
         {"retries", required_argument, 0, 'R'}, {"timeout", required_argument, 0, 'W'},
+        {"model", required_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -225,11 +227,12 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
     o->timeout = 30;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hn:o:t:f:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hn:o:t:f:m:", opts, NULL)) != -1) {
         switch (c) {
         case 'd': o->db = optarg; break;
         case 'f': o->format = optarg; break;
         case 'o': o->out = optarg; break;
+        case 'm': o->model = optarg; break;
         case 't': o->tag = optarg; break;
         case 's': o->site = optarg; break;
         case 'S': o->state = optarg; break;
@@ -498,8 +501,10 @@ static int cmd_archive(int argc, char **argv) {
 static int cmd_search(int argc, char **argv) {
     PARSE("search",
           "\n  -n, --limit N   at most N hits (default 10)\n  --json          hits as JSON\n"
+          "  -m, --model MODEL  also rank by meaning with this embedding model (after\n"
+          "                  `tinglado read embed -m MODEL`): BM25 and vector rankings fused\n"
           "\nWords are matched as words (a trailing * matches a prefix); all must occur.\n"
-          "Ranked by BM25 over title and text.\n",
+          "Items holding them as a phrase first, then by BM25 over title and text.\n",
           1, -1);
     size_t qcap = 1;
     for (int i = first; i < argc; i++)
@@ -519,7 +524,20 @@ static int cmd_search(int argc, char **argv) {
     tg_search_hit *hits = NULL;
     size_t n = 0;
     int rc = 0;
-    if (tg_library_search(lib, q, o.n > 0 ? (size_t)o.n : 10, &hits, &n)) {
+    float *qvec = NULL;
+    int32_t dim = 0;
+    char mpath[4096] = "";
+    tg_status ss;
+    if (o.model) {
+        ss = tg__cli_read_query_vec(o.model, q, mpath, sizeof mpath, &qvec, &dim);
+        if (!ss)
+            ss = tg_library_search_hybrid(lib, q, tg__cli_read_model_name(mpath), qvec, dim,
+                                          o.n > 0 ? (size_t)o.n : 10, &hits, &n);
+    } else {
+        ss = tg_library_search(lib, q, o.n > 0 ? (size_t)o.n : 10, &hits, &n);
+    }
+    free(qvec);
+    if (ss) {
         rc = tg_cli_fail("read search");
     } else {
         json_t *arr = o.json ? json_array() : NULL;
@@ -628,7 +646,8 @@ int tg_cli_read(int argc, char **argv) {
         int (*fn)(int, char **);
     } table[] = {{"add", cmd_add},   {"import", cmd_import},   {"export", cmd_export}, {"list", cmd_list},
                  {"show", cmd_show}, {"tag", cmd_tag},         {"archive", cmd_archive}, {"search", cmd_search},
-                 {"extract", cmd_extract}, {"sync", cmd_sync}, {"feed", tg__cli_read_feed}};
+                 {"extract", cmd_extract}, {"sync", cmd_sync}, {"feed", tg__cli_read_feed},
+                 {"embed", tg__cli_read_embed}};
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
         if (!strcmp(cmd, table[i].name))
             return table[i].fn(argc - 1, argv + 1);

@@ -8,6 +8,13 @@
 
 /* `tinglado read feed …` (argv[0] = "feed"). */
 int tg__cli_read_feed(int argc, char **argv);
+/* `tinglado read embed …` (read_embed.c). */
+int tg__cli_read_embed(int argc, char **argv);
+/* The model file's name, under which its vectors are stored. */
+const char *tg__cli_read_model_name(const char *path);
+/* The query's vector from an embedding model (path gets the resolved file). */
+tg_status tg__cli_read_query_vec(const char *model, const char *query, char *path, size_t cap, float **vec,
+                                 int32_t *dim);
 /* Opens the library at db (NULL: the default path), printing the error. */
 tg_library *tg__cli_read_open(const char *db);
 

@@ -323,7 +323,8 @@ def main():
         run("import", os.path.join(tmp, "nope.csv"), db=db, check_rc=1)
         r = run("--help", check_rc=0)
         check("sync" in r.stdout and "search" in r.stdout, "read --help")
-        for sub in ("add", "import", "export", "list", "show", "tag", "archive", "search", "sync", "extract", "feed"):
+        for sub in ("add", "import", "export", "list", "show", "tag", "archive", "search", "sync", "extract", "feed",
+                    "embed"):
             r = run(sub, "--help", check_rc=0)
             check(r.stdout.startswith("usage: tinglado read " + sub), f"{sub} --help")
         # extract straight from a URL, and its errors
@@ -374,6 +375,39 @@ def main():
         check(sorted(x["saved"] for x in j) == ["2024-01-01", "2024-01-02", "2024-01-03", "2024-02-01"],
               f"entries dated by the feed: {[x['saved'] for x in j]}")
         check("Fixture RSS" in run("feed", "list", db=fdb).stdout, "feed list shows titles")
+
+        # ---- hybrid search: passages embedded with all-MiniLM-L6-v2 (converted from the cache)
+        cache = os.environ.get("TINGLADO_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                                 os.path.expanduser("~/.cache"), "tinglado")
+        gguf = os.path.join(tmp, "minilm.gguf")
+        r = subprocess.run([BIN, "convert", os.path.join(cache, "models", "all-MiniLM-L6-v2"), "-o", gguf],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"convert MiniLM (scripts/setup.sh fetches it): {r.stderr[-300:]}")
+        hdb = os.path.join(tmp, "hybrid.db")
+        with open(os.path.join(tmp, "h.txt"), "w") as f:
+            f.write("\n".join(f"{base}/{n}/" for n in ("aclu", "bbc-1", "cnn", "mozilla-2", "nytimes-2", "wapo-1",
+                                                         "guardian-1")) + "\n")
+        run("import", os.path.join(tmp, "h.txt"), db=hdb)
+        run("sync", db=hdb)
+        t0 = time.time()
+        r = run("embed", "-m", gguf, "-t", "2", db=hdb)
+        print(f"  embed: {r.stdout.strip()} (wall {time.time() - t0:.1f} s)")
+        check(re.search(r"embed: 7 articles, \d+ passages", r.stdout), f"embed: {r.stdout} {r.stderr}")
+        check("embed: 0 articles" in run("embed", "-m", gguf, db=hdb).stdout, "embedding again does nothing")
+        # questions that share (almost) no words with their page
+        semantic = {"aclu": "social network collects profiles of people who never signed up",
+                    "bbc-1": "president regrets failure on firearm control legislation",
+                    "nytimes-2": "internet company bought by telecom investors get no vote",
+                    "wapo-1": "terrorist attack on a museum raises security worries",
+                    "mozilla-2": "browser release for web developers"}
+        top_hybrid = top_bm25 = 0
+        for page, query in semantic.items():
+            h = json.loads(run("search", query, "-m", gguf, "-n", "3", "--json", db=hdb).stdout or "[]")
+            top_hybrid += bool(h) and h[0]["url"] == f"{base}/{page}/"
+            b = json.loads(run("search", query, "-n", "3", "--json", db=hdb).stdout or "[]")
+            top_bm25 += bool(b) and b[0]["url"] == f"{base}/{page}/"
+        print(f"  hybrid search: {top_hybrid}/5 paraphrased questions find their page first (BM25 alone: {top_bm25}/5)")
+        check(top_hybrid == 5, f"hybrid {top_hybrid}/5")
 
         # ---- 5. crash safety: kill -9 during sync, 20 trials
         sub = names[:30]

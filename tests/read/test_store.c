@@ -356,6 +356,78 @@ static void test_pipeline_and_search(void) {
     tg_library_close(lib);
 }
 
+static void test_chunks_and_hybrid(void) {
+    /* chunking: budgets respected, ranges inside the text, nothing lost */
+    const char *text = "one two three four five six seven eight nine ten\n\n"
+                       "eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty "
+                       "twentyone twentytwo";
+    int32_t *offs = NULL, *lens = NULL;
+    size_t n = 0;
+    CHECK(tg_read_chunk(text, 12, &offs, &lens, &n) == TG_OK && n == 2);
+    if (n == 2) {
+        CHECK(offs[0] == 0 && !strncmp(text + offs[0] + lens[0] - 3, "ten", 3)); /* stops at the paragraph */
+        CHECK(!strncmp(text + offs[1], "eleven", 6) && offs[1] + lens[1] == (int32_t)strlen(text));
+    }
+    free(offs);
+    free(lens);
+    CHECK(tg_read_chunk("", 12, &offs, &lens, &n) == TG_OK && n == 0);
+    free(offs);
+    free(lens);
+    CHECK(tg_read_chunk("   \n\n  ", 12, &offs, &lens, &n) == TG_OK && n == 0);
+    free(offs);
+    free(lens);
+
+    tg_library *lib = fresh("vec.db");
+    if (!lib)
+        return;
+    int64_t a = 0, b = 0, c = 0;
+    tg_item_new ia = {.url = "https://v.example/a"}, ib = {.url = "https://v.example/b"}, ic = {.url = "https://v.example/c"};
+    CHECK(tg_library_add(lib, &ia, &a, NULL) == TG_OK && tg_library_add(lib, &ib, &b, NULL) == TG_OK &&
+          tg_library_add(lib, &ic, &c, NULL) == TG_OK);
+    tg_article aa = {.text = "apples and pears in the orchard"}, ab = {.text = "the quarterly revenue report"},
+               ac = {.text = "orchard revenue"};
+    CHECK(tg_library_set_article(lib, a, &aa) == TG_OK && tg_library_set_article(lib, b, &ab) == TG_OK &&
+          tg_library_set_article(lib, c, &ac) == TG_OK);
+    int64_t *ids = NULL;
+    CHECK(tg_library_unembedded(lib, "m", &ids, &n) == TG_OK && n == 3);
+    free(ids);
+    /* a: two chunks, the second close to the query; b: far; c: none (BM25 only) */
+    float va[6] = {0, 1, 0, 0.9f, 0.1f, 0}, vb[3] = {0, 0, 1};
+    int32_t oa[2] = {0, 11}, la[2] = {10, 20}, ob[1] = {0}, lb[1] = {28};
+    CHECK(tg_library_set_chunks(lib, a, "m", va, 3, oa, la, 2) == TG_OK);
+    CHECK(tg_library_set_chunks(lib, b, "m", vb, 3, ob, lb, 1) == TG_OK);
+    CHECK(tg_library_unembedded(lib, "m", &ids, &n) == TG_OK && n == 1 && ids[0] == c);
+    free(ids);
+    CHECK(tg_library_unembedded(lib, "other", &ids, &n) == TG_OK && n == 3);
+    free(ids);
+    tg_item it;
+    CHECK(tg_library_get(lib, a, &it) == TG_OK && it.state == TG_ITEM_EXTRACTED); /* state untouched */
+    tg_item_clear(&it);
+    float q[3] = {1, 0, 0};
+    tg_search_hit *hits = NULL;
+    CHECK(tg_library_vector_search(lib, "m", q, 3, 10, &hits, &n) == TG_OK && n == 2);
+    if (n == 2) {
+        CHECK(hits[0].id == a && fabs(hits[0].score - 0.9 / sqrt(0.82)) < 1e-6 && hits[1].id == b);
+        CHECK_EQ_STR(hits[0].snippet, "pears in the orchard"); /* the best chunk's passage */
+    }
+    tg_search_hits_free(hits, n);
+    float q4[4] = {1, 0, 0, 0};
+    CHECK(tg_library_vector_search(lib, "m", q4, 4, 10, &hits, &n) == TG_OK && n == 0); /* other dim: none */
+    tg_search_hits_free(hits, n);
+    /* hybrid: "revenue" ranks c then b by BM25; the vector ranks a then b: RRF puts b (in both) first */
+    CHECK(tg_library_search_hybrid(lib, "revenue", "m", q, 3, 10, &hits, &n) == TG_OK && n == 3);
+    if (n == 3) {
+        CHECK(hits[0].id == b);
+        CHECK(fabs(hits[0].score - (1.0 / 62 + 1.0 / 62)) < 1e-9);
+        CHECK(hits[1].score == hits[2].score && hits[1].score > 0); /* a and c tie at 1/61 */
+    }
+    tg_search_hits_free(hits, n);
+    CHECK(tg_library_search_hybrid(lib, "revenue", "m", NULL, 3, 10, &hits, &n) == TG_OK && n == 2);
+    tg_search_hits_free(hits, n);
+    CHECK(tg_library_set_chunks(lib, a, NULL, va, 3, oa, la, 2) == TG_ERR_ARG);
+    tg_library_close(lib);
+}
+
 int main(void) {
     if (!mkdtemp(dbdir)) {
         perror("mkdtemp");
@@ -371,6 +443,7 @@ int main(void) {
     RUN(test_items_and_tags);
     RUN(test_list_filters);
     RUN(test_pipeline_and_search);
+    RUN(test_chunks_and_hybrid);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dbdir);
     if (system(cmd) != 0)
