@@ -120,8 +120,9 @@ int tg_cli_bench(int argc, char **argv) {
         case OPT_JSON: json = true; break;
         case OPT_NO_ROOF: roofline = false; break;
         case OPT_ENERGY: eo.on = true; break;
-        case OPT_ESTIMATE: eo.estimate_only = true; break;
-        case OPT_ENERGY_ARG: {
+        case OPT_ESTIMATE: eo.estimate_only = eo.on = true; break;
+        case OPT_ENERGY_ARG: { /* each of these implies --energy */
+            eo.on = true;
             char flag[32];
             snprintf(flag, sizeof flag, "--%s", opts[oi].name);
             if (!tg_cli_energy_parse(&eo, flag, optarg))

@@ -20,7 +20,8 @@ typedef struct tg_cli_energy_opts {
 
 #define TG_CLI_ENERGY_USAGE                                                                          \
     "      --energy         joules/token of pp and tg, Wh per 1,000 tokens and per request\n"          \
-    "                       (median, 95% bootstrap interval, n; docs/energy-and-cost.md)\n"            \
+    "                       (median, 95% bootstrap interval, n; docs/energy-and-cost.md);\n"          \
+    "                       each option below implies it\n"                                           \
     "      --watts W        CPU power at full load for the estimate (default: TDP lookup)\n"          \
     "      --estimate       use the estimate even where RAPL counters can be read\n"                  \
     "      --idle-seconds S idle period measured first and subtracted (default 2; 0: none)\n"        \

@@ -117,6 +117,10 @@ def test_bench_usage():
     check(r.returncode == 2 and "IN,OUT" in r.stderr, f"--request 500: {r.returncode} {r.stderr}")
     r = run("bench", "-m", MODEL, "--energy", "--watts", "hot")
     check(r.returncode == 2 and "--watts" in r.stderr, f"--watts hot: {r.stderr}")
+    # an energy option alone turns the energy report on
+    r = run("bench", "-m", MODEL, "-p", "4", "-n", "2", "-r", "2", "-t", "1", "--no-roofline", "--json",
+            "--estimate", "--idle-seconds", "0")
+    check(r.returncode == 0 and json.loads(r.stdout)["energy"]["source"] == "estimated", f"--estimate alone: {r.stderr}")
     r = run("bench", "--help")
     check(r.returncode == 0 and "--energy" in r.stdout and "--request IN,OUT" in r.stdout, "bench --help")
 
