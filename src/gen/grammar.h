@@ -222,9 +222,12 @@ tg_grammar *tg__gb_finish(tg__gb *b, uint32_t root, const char *what);
 
 /* JSON whitespace allowed between tokens of a document: in each gap, up to
  * INLINE spaces or tabs, then optionally one line break and up to INDENT
- * spaces or tabs (enough to pretty-print 16 levels deep). */
-#define TG__WS_INLINE 8u
-#define TG__WS_INDENT 32u
+ * spaces or tabs (pretty-printing 10 levels deep at 2 spaces).  Tight on
+ * purpose: a sampled model (a base model above all) otherwise spends its
+ * token budget on runs of blanks, and a reply cut off by max_tokens is not
+ * a document. */
+#define TG__WS_INLINE 1u
+#define TG__WS_INDENT 20u
 /* An element sequence piece: bounded JSON whitespace. */
 bool tg__seq_ws(tg__gb *b, tg__seq *s);
 /* Rules matching any JSON value / object / string (built once per builder). */

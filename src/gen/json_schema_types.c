@@ -5,7 +5,7 @@
  * applies), object (declared properties in order, optional ones skippable,
  * extra ones after them) and array (prefixItems, then items, counted).
  *
- * Whitespace: bounded runs (TG__WS_MAX bytes) wherever JSON allows it.
+ * Whitespace: bounded (tg__seq_ws) wherever JSON allows it.
  *
  * What this file must never do: accept a keyword value of the wrong JSON
  * type or out of range without an error, or build an object that can repeat

@@ -99,8 +99,10 @@ size_t tg__alog_format(const tg__access *a, time_t when, char *buf, size_t cap) 
     n = put_escaped(buf, n, cap, a->path ? a->path : "-", 256);
     n = put_fmt(buf, n, cap, "\" %d %lluB %.3fs", a->status, (unsigned long long)a->bytes, a->seconds);
     if (a->id && *a->id) {
-        n = put_fmt(buf, n, cap, " prompt=%d cached=%d completion=%d finish=%s id=", a->prompt_tokens,
-                    a->cached_tokens, a->completion_tokens, a->finish && *a->finish ? a->finish : "-");
+        n = put_fmt(buf, n, cap, " prompt=%d cached=%d completion=%d finish=", a->prompt_tokens, a->cached_tokens,
+                    a->completion_tokens);
+        n = put_escaped(buf, n, cap, a->finish && *a->finish ? a->finish : "-", 16);
+        n = put_fmt(buf, n, cap, " id=");
         n = put_escaped(buf, n, cap, a->id, 64);
     }
     return n;

@@ -108,9 +108,20 @@ int tg__gen_start(tg__app *app, tg__api api, const char *body, size_t len, tg__g
         goto out;
     }
 
+    /* stop strings: the request's, and for chat the template's end-of-turn
+     * markers (for a model that writes them as text rather than as its
+     * end-of-generation token) */
+    const char *stops[TG__MAX_STOPS + 8];
+    size_t n_stops = 0;
+    for (size_t i = 0; i < r->n_stops; i++)
+        stops[n_stops++] = r->stops[i];
+    if (api == TG__API_CHAT)
+        for (const char *const *t = tg_chat_stop_strings(app->tmpl); t && *t && n_stops < TG_ARRAY_LEN(stops); t++)
+            stops[n_stops++] = *t;
+
     /* the constraint: a tool-call envelope, a response format, or none */
     tg__job_spec spec = {.prompt = toks.ids, .n_prompt = toks.n, .sp = r->sp, .max_tokens = (int32_t)max_tokens,
-                         .stops = r->stops, .n_stops = r->n_stops, .logprobs = r->logprobs,
+                         .stops = stops, .n_stops = n_stops, .logprobs = r->logprobs,
                          .bias_tokens = r->bias_tokens, .bias_values = r->bias_values, .n_bias = r->n_bias};
     json_t *schema = NULL;
     if (r->tool_mode != TG__TOOLS_NONE) {
@@ -120,6 +131,7 @@ int tg__gen_start(tg__app *app, tg__api api, const char *body, size_t len, tg__g
             goto out;
         }
         spec.constrain = r->tool_mode == TG__TOOLS_AUTO ? TG__CONSTRAIN_LAZY : TG__CONSTRAIN_FULL;
+        spec.tool_call = true;
     } else if (r->format == TG__FORMAT_JSON_OBJECT) {
         spec.constrain = TG__CONSTRAIN_FULL;
     } else if (r->format == TG__FORMAT_JSON_SCHEMA) {

@@ -24,11 +24,56 @@ double tg__now(void) {
 }
 
 /* The grammar of a constrained job: the compiled grammar, its state and the
- * allowed-token bitset handed to the sampler. */
+ * allowed-token bitset handed to the sampler (all allocated here, with the
+ * job, so the scheduler's per-token path only fills and reads them). */
 struct tg__grammar_slot {
-    bool active; /* a lazy grammar becomes active at its trigger */
-    bool done;
+    tg_grammar *g;
+    tg_grammar_state *st;
+    uint32_t *bits; /* (n_vocab + 31) / 32 words */
+    size_t n_words;
+    bool active;    /* a lazy grammar becomes active at its trigger */
 };
+
+static void grammar_free(tg__grammar_slot *gs) {
+    if (!gs)
+        return;
+    tg_grammar_state_free(gs->st);
+    tg_grammar_free(gs->g);
+    free(gs->bits);
+    free(gs);
+}
+
+/* Compiles the job's schema (NULL: any JSON object). */
+static tg__grammar_slot *grammar_new(const tg_model *m, const json_t *schema) {
+    tg__grammar_slot *gs = tg__calloc(1, sizeof *gs);
+    if (!gs)
+        return NULL;
+    if (schema) {
+        char *text = json_dumps(schema, JSON_COMPACT);
+        if (!text) {
+            tg__fail(TG_ERR_NOMEM, "out of memory");
+            free(gs);
+            return NULL;
+        }
+        gs->g = tg_grammar_from_json_schema(text, strlen(text));
+        free(text);
+    } else {
+        gs->g = tg_grammar_json_object();
+    }
+    if (!gs->g) {
+        tg__fail_prefix(TG_ERR_UNSUPPORTED, "the JSON Schema cannot be used");
+        free(gs);
+        return NULL;
+    }
+    gs->n_words = ((size_t)tg_model_n_vocab(m) + 31) / 32;
+    gs->st = tg_grammar_state_new(gs->g, tg_model_vocab(m));
+    gs->bits = tg__calloc(gs->n_words, sizeof *gs->bits);
+    if (!gs->st || !gs->bits) {
+        grammar_free(gs);
+        return NULL;
+    }
+    return gs;
+}
 
 static void bias_hook(void *user, float *logits, int32_t n_vocab) {
     const tg__job *j = user;
@@ -40,7 +85,7 @@ static void bias_hook(void *user, float *logits, int32_t n_vocab) {
 static void job_free(tg__job *j) {
     tg_sampler_free(j->sampler);
     tg_stop_free(j->stop);
-    free(j->grammar);
+    grammar_free(j->grammar);
     free(j->prompt);
     free(j->text);
     free(j->recs);
@@ -83,6 +128,8 @@ tg__job *tg__job_new(const tg_model *m, const tg__job_spec *spec) {
     j->n_top = spec->logprobs ? spec->sp.n_logprobs : 0;
     j->constrain = spec->constrain;
     j->undecided = spec->constrain == TG__CONSTRAIN_LAZY;
+    if (spec->tool_call && spec->constrain == TG__CONSTRAIN_FULL)
+        j->tool_at = 0; /* the whole turn is the call */
     j->prompt = tg__malloc(spec->n_prompt * sizeof *j->prompt);
     if (!j->prompt)
         goto fail;
@@ -106,11 +153,8 @@ tg__job *tg__job_new(const tg_model *m, const tg__job_spec *spec) {
     }
     if (!(j->stop = tg_stop_new(spec->stops, spec->n_stops)))
         goto fail;
-    if (spec->constrain != TG__CONSTRAIN_NONE) {
-        tg__fail(TG_ERR_UNSUPPORTED, "constrained decoding (tools, response_format) needs the grammar engine, "
-                                     "which this build lacks");
+    if (spec->constrain != TG__CONSTRAIN_NONE && !(j->grammar = grammar_new(m, spec->schema)))
         goto fail;
-    }
     /* Output buffers sized for a typical reply up front, so the per-token
      * path rarely grows them. */
     size_t cap = (size_t)TG_MIN(spec->max_tokens, 4096) * 8 + 64;
@@ -191,23 +235,30 @@ bool tg__job_append_rec(tg__job *j, const tg_sample_info *info) {
 }
 
 const uint32_t *tg__job_grammar_mask(tg__job *j) {
-    (void)j;
-    return NULL;
+    tg__grammar_slot *gs = j->grammar;
+    if (!gs || !gs->active)
+        return NULL;
+    /* no token can continue (a vocabulary that cannot spell a byte the
+     * grammar needs): an empty mask, so sampling fails with a message
+     * instead of leaving the grammar */
+    if (tg_grammar_allowed(gs->st, gs->bits) != TG_OK)
+        memset(gs->bits, 0, gs->n_words * sizeof *gs->bits);
+    return gs->bits;
 }
 
 bool tg__job_grammar_accept(tg__job *j, tg_token t) {
-    (void)j;
-    (void)t;
-    return true;
+    tg__grammar_slot *gs = j->grammar;
+    return !gs || !gs->active || tg_grammar_accept(gs->st, t) == TG_OK;
 }
 
 bool tg__job_grammar_complete(const tg__job *j) {
-    return j->grammar && j->grammar->done;
+    return j->grammar && j->grammar->active && tg_grammar_finished(j->grammar->st);
 }
 
 bool tg__job_grammar_trigger(tg__job *j) {
     if (!j->grammar)
         return false;
+    tg_grammar_state_reset(j->grammar->st);
     j->grammar->active = true;
     return true;
 }

@@ -255,6 +255,13 @@ static void take_token(tg__sched *s, slot *sl, const float *logits) {
         return;
     }
     if (tg_vocab_is_eog(s->vocab, t)) {
+        /* under a grammar, end-of-generation is allowed only once the
+         * document is complete (and the grammar accepted it above) */
+        if (sl->constrained && tg__job_grammar_complete(j)) {
+            pthread_mutex_lock(&j->mu);
+            j->grammar_done = true;
+            pthread_mutex_unlock(&j->mu);
+        }
         finish(s, sl, TG__FINISH_STOP, true, NULL);
         return;
     }

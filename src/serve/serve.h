@@ -163,6 +163,7 @@ typedef struct tg__job_spec {
     size_t n_stops;
     bool logprobs;
     tg__constrain constrain;
+    bool tool_call; /* the constrained text is a tool-call envelope */
     json_t *schema; /* the grammar's JSON Schema (copied); NULL with
                        TG__CONSTRAIN_* != NONE means "any JSON object"  */
     const int64_t *bias_tokens; /* logit_bias (copied) */
@@ -226,6 +227,8 @@ bool tg__job_append_rec(tg__job *j, const tg_sample_info *info);
  * the token just chosen.  accept returns false when the grammar refuses it. */
 const uint32_t *tg__job_grammar_mask(tg__job *j);
 bool tg__job_grammar_accept(tg__job *j, tg_token t);
+/* The constrained text is a complete document and nothing may follow
+ * (after an end-of-generation token the grammar accepted, too). */
 bool tg__job_grammar_complete(const tg__job *j);
 /* Starts the grammar of a lazy job (its trigger was seen). */
 bool tg__job_grammar_trigger(tg__job *j);

@@ -66,6 +66,20 @@ static void stem(const char *path, char *out, size_t cap) {
     snprintf(out, cap, "%.*s", (int)TG_MIN(n, cap - 1), b);
 }
 
+/* The grammar engine indexes a vocabulary's tokens on first use; doing it
+ * here keeps that one-time cost out of the first constrained request (and
+ * off the scheduler's thread). */
+static void warm_grammar(const tg_model *m) {
+    tg_grammar *g = tg_grammar_json_object();
+    tg_grammar_state *st = g ? tg_grammar_state_new(g, tg_model_vocab(m)) : NULL;
+    uint32_t *bits = st ? calloc(((size_t)tg_model_n_vocab(m) + 31) / 32, sizeof *bits) : NULL;
+    if (bits)
+        (void)tg_grammar_allowed(st, bits);
+    free(bits);
+    tg_grammar_state_free(st);
+    tg_grammar_free(g);
+}
+
 tg_server *tg_serve_new(const tg_serve_params *params) {
     tg_serve_params p = params ? *params : tg_serve_default_params();
     if (!p.model)
@@ -113,6 +127,7 @@ tg_server *tg_serve_new(const tg_serve_params *params) {
         goto fail;
     if (!(s->metrics = tg__metrics_new()) || !(s->alog = tg__alog_open(p.access_log)))
         goto fail;
+    warm_grammar(s->model);
     tg__sched_params sp = {.n_slots = p.parallel, .queue_max = p.queue, .prefill_chunk = p.prefill_chunk};
     sp.energy = s->energy;
     if (!(s->sched = tg__sched_new(s->model, s->ctx, &sp, s->metrics)))

@@ -8,6 +8,7 @@
  *   - a prompt sharing a prefix with a slot's cache reuses it and still gives
  *     the same output;
  *   - max_tokens, stop strings, logprobs, logit_bias;
+ *   - grammar-constrained jobs (full and lazy) complete, parse and validate;
  *   - a cancelled job frees its slot; a full queue refuses; draining refuses.
  */
 #include "serve/serve.h"
@@ -345,6 +346,67 @@ static void test_cancel_queue_drain(void) {
     tg_ctx_free(ctx);
 }
 
+/* Constrained jobs on the tiny model (random weights: without the grammar
+ * its text is never JSON): every reply completes, parses and validates. */
+static void test_grammar(void) {
+    tg_ctx *ctx;
+    tg__sched *s = make_sched(&ctx, 3, 8);
+    json_t *schema = json_loads("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\",\"minimum\":0,"
+                                "\"maximum\":9},\"b\":{\"enum\":[\"x\",\"yy\"]}},\"required\":[\"a\",\"b\"],"
+                                "\"additionalProperties\":false}",
+                                0, NULL);
+    CHECK(schema != NULL);
+    tg_token p[6];
+    prompt_of(9, p, 6);
+    enum { NJ = 6 };
+    tg__job *jobs[NJ];
+    for (int k = 0; k < NJ; k++) {
+        tg__job_spec spec = {.prompt = p, .n_prompt = 6, .sp = tg_sampler_defaults(), .max_tokens = 300,
+                             .constrain = k < 4 ? TG__CONSTRAIN_FULL : TG__CONSTRAIN_LAZY, .tool_call = k >= 2,
+                             .schema = k == 3 ? NULL : schema};
+        spec.sp.seed = 100 + (uint64_t)k;
+        spec.sp.temperature = 1.0f;
+        jobs[k] = tg__job_new(model, &spec);
+        CHECK_MSG(jobs[k] != NULL, "%s", tg_last_error());
+        CHECK_EQ_INT(tg__sched_submit(s, jobs[k]), TG__SUBMIT_OK);
+    }
+    for (int k = 0; k < NJ; k++) {
+        tg__job *j = jobs[k];
+        wait_job(j);
+        if (k >= 4 && j->tool_at < 0) { /* lazy, and the model did not start with '{' */
+            CHECK(!j->grammar_done);
+            tg__job_release(j);
+            continue;
+        }
+        CHECK_MSG(j->finish == TG__FINISH_STOP && j->grammar_done, "job %d: finish %d done %d text '%s'", k,
+                  j->finish, j->grammar_done, j->text);
+        CHECK_EQ_INT(j->tool_at, k < 2 ? -1 : k < 4 ? 0 : j->tool_at);
+        json_error_t e;
+        json_t *v = json_loads(j->text + (j->tool_at > 0 ? j->tool_at : 0), 0, &e);
+        CHECK_MSG(json_is_object(v), "job %d: '%s' is not a JSON object (%s)", k, j->text, e.text);
+        if (k != 3 && k < 4) {
+            json_t *a = json_object_get(v, "a"), *b = json_object_get(v, "b");
+            CHECK_MSG(json_is_integer(a) && json_integer_value(a) >= 0 && json_integer_value(a) <= 9 &&
+                          json_is_string(b) && json_object_size(v) == 2,
+                      "job %d: '%s' does not validate", k, j->text);
+        }
+        json_decref(v);
+        tg__job_release(j);
+    }
+    /* a schema the engine refuses is refused at job creation */
+    json_t *bad = json_loads("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"minLength\":5,"
+                             "\"maxLength\":2}},\"required\":[\"a\"]}",
+                             0, NULL);
+    tg__job_spec spec = {.prompt = p, .n_prompt = 6, .sp = tg_sampler_defaults(), .max_tokens = 10,
+                         .constrain = TG__CONSTRAIN_FULL, .schema = bad};
+    CHECK(tg__job_new(model, &spec) == NULL);
+    CHECK_ERROR_HAS("JSON Schema");
+    json_decref(bad);
+    json_decref(schema);
+    tg__sched_free(s);
+    tg_ctx_free(ctx);
+}
+
 static void test_job_errors(void) {
     tg_sampler_params sp = tg_sampler_defaults();
     tg_token bad[2] = {1, V};
@@ -374,6 +436,7 @@ int main(void) {
         RUN(test_prefix_cache);
         RUN(test_stops_and_bias);
         RUN(test_cancel_queue_drain);
+        RUN(test_grammar);
         RUN(test_job_errors);
     }
     tg_model_free(model);
