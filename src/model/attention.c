@@ -7,13 +7,16 @@
  * within the window on sliding-window layers), times kq_scale; softmax;
  * out = Σ_c p_c V_c.  Arithmetic as llama.cpp's default CPU path (no flash
  * attention): with the default f16 cache, q is rounded to f16 for K·q and the
- * probabilities to f16 for the V product; dot products accumulate in double.
+ * probabilities to f16 for the V product.  The f16 products are the
+ * dispatched kernels (tensor/kernels): double accumulation at the scalar
+ * level, float FMA chains at the SIMD levels; the f32 cache stays scalar.
  *
  * Memory: scores for one (token, head) at a time, in per-thread scratch —
  * never the full (tokens × heads × context) matrix.
  */
 #include "model/model.h"
 #include "tensor/fp16.h"
+#include "tensor/kernels/kernels.h"
 #include "tensor/ops.h"
 
 typedef struct att_job {
@@ -21,11 +24,6 @@ typedef struct att_job {
     int il;
     const tg__ubatch *ub;
 } att_job;
-
-/* Element d of row r of a cache of either type, as float. */
-static inline float kv_at(const void *base, bool f16, size_t idx) {
-    return f16 ? tg__fp16_to_f32(((const uint16_t *)base)[idx]) : ((const float *)base)[idx];
-}
 
 static void att_worker(void *arg, int ith, int nth) {
     att_job *j = arg;
@@ -39,6 +37,7 @@ static void att_worker(void *arg, int ith, int nth) {
      * product to f16 too (q for K·q, the probabilities for V·p); with an f32
      * cache nothing is rounded. */
     const bool f16 = c->kv.type == TG_TYPE_F16;
+    const tg__kernels *kern = tg__kernels_get();
 
     float *scores = c->att_scratch + (size_t)ith * c->att_scratch_stride;
     float *qr = scores + c->kv.n_ctx; /* hd values of q, rounded like the cache */
@@ -65,11 +64,26 @@ static void att_worker(void *arg, int ith, int nth) {
             qr[d] = f16 ? tg__fp16_to_f32(tg__fp32_to_fp16(q[d])) : q[d];
 
         const int32_t n_vis = p - c0 + 1;
+        float *out = c->att + (size_t)i * hp->n_head * hdv + (size_t)h * hdv;
+        if (f16) {
+            /* the dispatched kernels: the scalar level is the reference
+             * arithmetic below, the SIMD levels the same products in float */
+            const uint16_t *kc = (const uint16_t *)c->kv.k + k0 + (size_t)c0 * k_row;
+            const uint16_t *vc = (const uint16_t *)c->kv.v + v0 + (size_t)c0 * v_row;
+            kern->att_scores_f16(kc, k_row, n_vis, qr, hd, hp->kq_scale, scores);
+            tg__softmax(scores, n_vis);
+            for (int32_t cc = 0; cc < n_vis; cc++)
+                scores[cc] = tg__fp16_to_f32(tg__fp32_to_fp16(scores[cc]));
+            kern->att_wsum_f16(vc, v_row, n_vis, scores, hdv, out);
+            continue;
+        }
+        /* f32 cache: nothing rounded, dots in double */
+        const float *kf = c->kv.k, *vf = c->kv.v;
         for (int32_t cc = 0; cc < n_vis; cc++) {
             const size_t kr = k0 + (size_t)(c0 + cc) * k_row;
             double s = 0.0;
             for (int d = 0; d < hd; d++)
-                s += (double)(kv_at(c->kv.k, f16, kr + (size_t)d) * qr[d]);
+                s += (double)(kf[kr + (size_t)d] * qr[d]);
             scores[cc] = (float)s * hp->kq_scale;
         }
         tg__softmax(scores, n_vis);
@@ -77,14 +91,13 @@ static void att_worker(void *arg, int ith, int nth) {
         for (int d = 0; d < hdv; d++)
             acc[d] = 0.0;
         for (int32_t cc = 0; cc < n_vis; cc++) {
-            const float pw = f16 ? tg__fp16_to_f32(tg__fp32_to_fp16(scores[cc])) : scores[cc];
+            const float pw = scores[cc];
             if (pw == 0.0f)
                 continue;
             const size_t vr = v0 + (size_t)(c0 + cc) * v_row;
             for (int d = 0; d < hdv; d++)
-                acc[d] += (double)(kv_at(c->kv.v, f16, vr + (size_t)d) * pw);
+                acc[d] += (double)(vf[vr + (size_t)d] * pw);
         }
-        float *out = c->att + (size_t)i * hp->n_head * hdv + (size_t)h * hdv;
         for (int d = 0; d < hdv; d++)
             out[d] = (float)acc[d];
     }

@@ -48,6 +48,10 @@
 #endif
 
 #ifdef HAVE_EMULATION
+/* 512-bit vectors passed by value without -mavx512f: GCC notes an ABI
+ * change (harmless inside one file); for the whole file, as the note is
+ * issued where the inline functions are emitted. */
+#pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
@@ -55,7 +59,6 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic ignored "-Wpedantic"
-#pragma GCC diagnostic ignored "-Wpsabi"
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 #include <simde/x86/f16c.h>
@@ -185,7 +188,7 @@ static void scale_fields(tg_type t, int *d_off, int *m_off) {
  *   sum_i (|scale part of x_i| + |min part of x_i| + extra_i) * |y_i|,
  * the parts found by decoding copies of x with the min (resp. scale)
  * fields zeroed; extra_i = 64*|d*sc_i| for Q6_K, whose SIMD kernels sum
- * q+32 and subtract 32*sc*bsum separately.  Also returns the exact dot of
+ * q+32 and subtract 32*sc*bsum separately, 8*|d*sc_i| for Q3_K (q+4).  Also returns the exact dot of
  * the decoded rows in *dot (exact when every term is a small integer). */
 static double magnitude(tg_type t, const uint8_t *x, const uint8_t *y, int64_t n, double *dot) {
     const tg_type_traits *tw = tg_type_get(t), *tv = tg_type_get(tw->vec_dot_type);
@@ -217,6 +220,11 @@ static double magnitude(tg_type t, const uint8_t *x, const uint8_t *y, int64_t n
         if (t == TG_TYPE_Q6_K) {
             const uint8_t *blk = x + (i / 256) * tw->type_size;
             extra = 64.0 * fabs(tg_f16_to_f32(get16(blk + 208)) * (double)(int8_t)blk[192 + (i % 256) / 16]);
+        } else if (t == TG_TYPE_Q3_K) { /* its kernels sum q+4 and subtract 4*sc*bsum */
+            const uint8_t *blk = x + (i / 256) * tw->type_size, *sc = blk + 96;
+            const int j = (int)(i % 256) / 16;
+            const int lo = j < 8 ? (sc[j] & 15) : (sc[j - 8] >> 4), hi = (sc[8 + j % 4] >> (2 * (j / 4))) & 3;
+            extra = 8.0 * fabs(tg_f16_to_f32(get16(blk + 108)) * (double)((lo | (hi << 4)) - 32));
         }
         mag += (fabs((double)xs[i]) + fabs((double)xm[i]) + extra) * fabs((double)yd[i]);
         sum += (double)xd[i] * (double)yd[i];
@@ -697,6 +705,66 @@ static void test_f16_rows(void) {
     }
 }
 
+/* ---- attention kernels ------------------------------------------------- */
+
+/* Each level's att_scores_f16 / att_wsum_f16 against the scalar reference on
+ * random f16 rows (strided, odd head sizes and tails, some zero weights).
+ * The SIMD kernels sum in float in another order, so the bound is the
+ * float summation error: (terms + 2) * 2^-24 * 2 * sum of |products|. */
+static void test_attention(void) {
+    const tg__kernels *ref = tg__kernels_for_level(TG__CPU_SCALAR);
+    const int hds[] = {256, 128, 80, 64, 13, 8};
+    const int32_t ns[] = {1, 2, 7, 33, 300};
+    uint64_t rng = 777;
+    for (int li = 0; li < n_levels; li++) {
+        const level *L = &levels[li];
+        if (L->k->att_scores_f16 == ref->att_scores_f16 && L->k->att_wsum_f16 == ref->att_wsum_f16)
+            continue;
+        double worst_s = 0.0, worst_o = 0.0;
+        int bad = 0;
+        for (size_t hi = 0; hi < ARRAY_LEN(hds); hi++)
+            for (size_t ni = 0; ni < ARRAY_LEN(ns); ni++) {
+                const int hd = hds[hi];
+                const int32_t n = ns[ni];
+                const size_t stride = (size_t)hd * 2 + 3;
+                uint16_t *kv = malloc((size_t)n * stride * sizeof *kv);
+                float *q = malloc((size_t)hd * sizeof *q), *p = malloc((size_t)n * sizeof *p);
+                float *s0 = malloc((size_t)n * sizeof *s0), *s1 = malloc((size_t)n * sizeof *s1);
+                float *o0 = malloc((size_t)hd * sizeof *o0), *o1 = malloc((size_t)hd * sizeof *o1);
+                for (size_t i = 0; i < (size_t)n * stride; i++)
+                    kv[i] = tg_f32_to_f16((float)(rng_uniform(&rng) * 4.0 - 2.0));
+                for (int d = 0; d < hd; d++)
+                    q[d] = tg_f16_to_f32(tg_f32_to_f16((float)(rng_uniform(&rng) * 2.0 - 1.0)));
+                for (int32_t c = 0; c < n; c++)
+                    p[c] = (c % 5 == 3) ? 0.0f : tg_f16_to_f32(tg_f32_to_f16((float)rng_uniform(&rng) / (float)n));
+                ref->att_scores_f16(kv, stride, n, q, hd, 0.125f, s0);
+                L->k->att_scores_f16(kv, stride, n, q, hd, 0.125f, s1);
+                ref->att_wsum_f16(kv, stride, n, p, hd, o0);
+                L->k->att_wsum_f16(kv, stride, n, p, hd, o1);
+                for (int32_t c = 0; c < n; c++) {
+                    double mag = 0.0;
+                    for (int d = 0; d < hd; d++)
+                        mag += fabs((double)tg_f16_to_f32(kv[(size_t)c * stride + (size_t)d]) * q[d]);
+                    const double tol = (hd + 2) * 2.0 * EPS24 * mag * 0.125 + 1e-30, e = fabs((double)s1[c] - s0[c]);
+                    bad += !(e <= tol);
+                    worst_s = fmax(worst_s, e / tol);
+                }
+                for (int d = 0; d < hd; d++) {
+                    double mag = 0.0;
+                    for (int32_t c = 0; c < n; c++)
+                        mag += fabs((double)tg_f16_to_f32(kv[(size_t)c * stride + (size_t)d]) * p[c]);
+                    const double tol = (n + 2) * 2.0 * EPS24 * mag + 1e-30, e = fabs((double)o1[d] - o0[d]);
+                    bad += !(e <= tol);
+                    worst_o = fmax(worst_o, e / tol);
+                }
+                free(kv), free(q), free(p), free(s0), free(s1), free(o0), free(o1);
+            }
+        CHECK_MSG(bad == 0, "%s: %d attention values outside the float summation bound", L->name, bad);
+        fprintf(stderr, "    %-16s attention: scores at most %.3f of the bound, weighted sums %.3f\n", L->name, worst_s,
+                worst_o);
+    }
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void test_dispatch(void) {
@@ -759,5 +827,6 @@ int main(void) {
     RUN(test_mm);
     RUN(test_quantizers);
     RUN(test_f16_rows);
+    RUN(test_attention);
     return tg_test_finish("test_kernels");
 }

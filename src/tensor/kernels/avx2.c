@@ -487,6 +487,129 @@ INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
         y[r * ys] = hsum8(acc[r]);
 }
 
+/* Shuffle mask for a chunk of 32 elements whose two halves of 16 use int16
+ * scales k (low 128 bits) and k+1 (high 128 bits) of a vector holding the
+ * same 8 scales in both halves. */
+INLINE __m256i scale_pair_mask(int k) {
+    return _mm256_set_m128i(_mm256_castsi256_si128(bcast16_mask(k + 1)), _mm256_castsi256_si128(bcast16_mask(k)));
+}
+
+/* 1 weight row x NR activation rows of Q2_K: chunk c = 4h + j (elements
+ * 32c..32c+31) holds bits 2j..2j+1 of qs[32h..32h+31], 4-bit scales 2c and
+ * 2c+1 (low nibbles of scales[]), and the mins (high nibbles) multiply the
+ * activation sums of 16. */
+INLINE void q2K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *a, size_t as, float *y,
+                     int64_t ys) {
+    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(0x0f);
+    __m256 acc[4], accm[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        acc[r] = accm[r] = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const uint8_t *x = w + (size_t)ib * sizeof(tg_block_q2_K);
+        const float dx = f16_at(x + 80), dmx = f16_at(x + 82);
+        const __m128i sb = _mm_loadu_si128((const __m128i *)x);
+        const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sb, _mm256_castsi256_si128(m4)));
+        const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sb, 4), _mm256_castsi256_si128(m4)));
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++)
+            isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m256i sc = (h ? _mm256_permute2x128_si256(sc16, sc16, 0x11) : _mm256_permute2x128_si256(sc16, sc16, 0x00));
+            const __m256i qb = load256(x + 16 + 32 * h);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qb, 2 * j), m3);
+                const __m256i s = _mm256_shuffle_epi8(sc, scale_pair_mask(2 * j));
+#pragma GCC unroll 4
+                for (int r = 0; r < NR; r++) {
+                    const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 128 * h + 32 * j;
+                    isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(_mm256_maddubs_epi16(q, load256(q8)), s));
+                    KEEP(isum[r]);
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *yb = a + (size_t)r * as + (size_t)ib * Q8K_BYTES;
+            const float dy = f32_at(yb);
+            const __m256i im = _mm256_madd_epi16(mn16, load256(yb + Q8K_BSUMS));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dy * dx), _mm256_cvtepi32_ps(isum[r]), acc[r]);
+            accm[r] = _mm256_fmadd_ps(_mm256_set1_ps(dy * dmx), _mm256_cvtepi32_ps(im), accm[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        y[r * ys] = hsum8(acc[r]) - hsum8(accm[r]);
+}
+
+/* The 16 signed 6-bit scales of a Q3_K block (see quant_k.c k3_scale) as
+ * int16: four bytes of low nibbles at a time with their 2 high bits. */
+INLINE __m256i k3_scales16(const uint8_t *s) {
+    uint32_t a0, a1, a2;
+    memcpy(&a0, s, 4);
+    memcpy(&a1, s + 4, 4);
+    memcpy(&a2, s + 8, 4);
+    const uint32_t w0 = (a0 & 0x0f0f0f0fu) | ((a2 & 0x03030303u) << 4);
+    const uint32_t w1 = (a1 & 0x0f0f0f0fu) | (((a2 >> 2) & 0x03030303u) << 4);
+    const uint32_t w2 = ((a0 >> 4) & 0x0f0f0f0fu) | (((a2 >> 4) & 0x03030303u) << 4);
+    const uint32_t w3 = ((a1 >> 4) & 0x0f0f0f0fu) | (((a2 >> 6) & 0x03030303u) << 4);
+    const __m128i b = _mm_sub_epi8(_mm_setr_epi32((int)w0, (int)w1, (int)w2, (int)w3), _mm_set1_epi8(32));
+    return _mm256_cvtepi8_epi16(b);
+}
+
+/* 1 weight row x NR activation rows of Q3_K: as Q2_K's chunks, each quant
+ * made unsigned as q2 + 4*hbit (0..7, hbit = bit c of hmask[l]), the -4
+ * coming off as 4 * sum_j scale_j * bsum_j. */
+INLINE void q3K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *a, size_t as, float *y,
+                     int64_t ys) {
+    const __m256i m3 = _mm256_set1_epi8(3), m1 = _mm256_set1_epi8(1);
+    __m256 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        acc[r] = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const uint8_t *x = w + (size_t)ib * sizeof(tg_block_q3_K);
+        const float dx = f16_at(x + 108);
+        const __m256i sc16 = k3_scales16(x + 96);
+        __m256i hm = load256(x);
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++)
+            isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m256i sc = (h ? _mm256_permute2x128_si256(sc16, sc16, 0x11) : _mm256_permute2x128_si256(sc16, sc16, 0x00));
+            const __m256i qb = load256(x + 32 + 32 * h);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                /* hm is shifted down one bit per chunk: bit 0 is bit 4h+j. */
+                const __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qb, 2 * j), m3),
+                                                  _mm256_slli_epi16(_mm256_and_si256(hm, m1), 2));
+                hm = _mm256_srli_epi16(hm, 1);
+                const __m256i s = _mm256_shuffle_epi8(sc, scale_pair_mask(2 * j));
+#pragma GCC unroll 4
+                for (int r = 0; r < NR; r++) {
+                    const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 128 * h + 32 * j;
+                    isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(_mm256_maddubs_epi16(q, load256(q8)), s));
+                    KEEP(isum[r]);
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const uint8_t *yb = a + (size_t)r * as + (size_t)ib * Q8K_BYTES;
+            const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(sc16, load256(yb + Q8K_BSUMS)), 2);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * f32_at(yb)), _mm256_cvtepi32_ps(_mm256_sub_epi32(isum[r], off)), acc[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+        y[r * ys] = hsum8(acc[r]);
+}
+
 #define K_NR 4
 
 /* K tiles are one weight row wide: the row's unpacking is shared by the NR
@@ -519,6 +642,10 @@ INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
 #define Q4K_TILE(NR, ...) q45K_tile(0, NR, __VA_ARGS__)
 #define Q5K_TILE(NR, ...) q45K_tile(1, NR, __VA_ARGS__)
 #define Q6K_TILE(NR, ...) q6K_tile(NR, __VA_ARGS__)
+#define Q2K_TILE(NR, ...) q2K_tile(NR, __VA_ARGS__)
+#define Q3K_TILE(NR, ...) q3K_tile(NR, __VA_ARGS__)
+K_KERNELS(q2_K, Q2K_TILE)
+K_KERNELS(q3_K, Q3K_TILE)
 K_KERNELS(q4_K, Q4K_TILE)
 K_KERNELS(q5_K, Q5K_TILE)
 K_KERNELS(q6_K, Q6K_TILE)
@@ -710,6 +837,68 @@ static void f16_to_f32_row(const void *src, float *y, int64_t n) {
         y[i] = f16_at(x + 2 * i);
 }
 
+/* ---- attention against an f16 cache ---------------------------------------- */
+
+/* Scores: four independent FMA chains per row (hd = 64..256 typically),
+ * the f16 row widened 8 values at a time. */
+static void att_scores_f16(const uint16_t *k, size_t stride, int32_t n, const float *q, int hd, float scale,
+                           float *s) {
+    for (int32_t c = 0; c < n; c++) {
+        const uint8_t *kr = (const uint8_t *)(k + (size_t)c * stride);
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        int d = 0;
+        for (; d + 32 <= hd; d += 32) {
+            a0 = _mm256_fmadd_ps(load8_f16(kr + 2 * d), _mm256_loadu_ps(q + d), a0);
+            a1 = _mm256_fmadd_ps(load8_f16(kr + 2 * d + 16), _mm256_loadu_ps(q + d + 8), a1);
+            a2 = _mm256_fmadd_ps(load8_f16(kr + 2 * d + 32), _mm256_loadu_ps(q + d + 16), a2);
+            a3 = _mm256_fmadd_ps(load8_f16(kr + 2 * d + 48), _mm256_loadu_ps(q + d + 24), a3);
+        }
+        for (; d + 8 <= hd; d += 8)
+            a0 = _mm256_fmadd_ps(load8_f16(kr + 2 * d), _mm256_loadu_ps(q + d), a0);
+        float t = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        for (; d < hd; d++)
+            t += f16_at(kr + 2 * d) * q[d];
+        s[c] = t * scale;
+    }
+}
+
+/* Weighted sum: 32 output values in registers at a time, over every row. */
+static void att_wsum_f16(const uint16_t *v, size_t stride, int32_t n, const float *p, int hdv, float *out) {
+    int d = 0;
+    for (; d + 32 <= hdv; d += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int32_t c = 0; c < n; c++) {
+            if (p[c] == 0.0f)
+                continue;
+            const uint8_t *vr = (const uint8_t *)(v + (size_t)c * stride + (size_t)d);
+            const __m256 pc = _mm256_set1_ps(p[c]);
+            a0 = _mm256_fmadd_ps(load8_f16(vr), pc, a0);
+            a1 = _mm256_fmadd_ps(load8_f16(vr + 16), pc, a1);
+            a2 = _mm256_fmadd_ps(load8_f16(vr + 32), pc, a2);
+            a3 = _mm256_fmadd_ps(load8_f16(vr + 48), pc, a3);
+        }
+        _mm256_storeu_ps(out + d, a0);
+        _mm256_storeu_ps(out + d + 8, a1);
+        _mm256_storeu_ps(out + d + 16, a2);
+        _mm256_storeu_ps(out + d + 24, a3);
+    }
+    for (; d + 8 <= hdv; d += 8) {
+        __m256 a = _mm256_setzero_ps();
+        for (int32_t c = 0; c < n; c++)
+            if (p[c] != 0.0f)
+                a = _mm256_fmadd_ps(load8_f16((const uint8_t *)(v + (size_t)c * stride + (size_t)d)),
+                                    _mm256_set1_ps(p[c]), a);
+        _mm256_storeu_ps(out + d, a);
+    }
+    for (; d < hdv; d++) {
+        float a = 0.0f;
+        for (int32_t c = 0; c < n; c++)
+            if (p[c] != 0.0f)
+                a += f16_at((const uint8_t *)(v + (size_t)c * stride + (size_t)d)) * p[c];
+        out[d] = a;
+    }
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 void tg__kernels_fill_avx2(tg__kernels *k) {
@@ -722,6 +911,8 @@ void tg__kernels_fill_avx2(tg__kernels *k) {
     SET(Q5_0, q5_0);
     SET(Q5_1, q5_1);
     SET(Q8_0, q8_0);
+    SET(Q2_K, q2_K);
+    SET(Q3_K, q3_K);
     SET(Q4_K, q4_K);
     SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
@@ -732,4 +923,6 @@ void tg__kernels_fill_avx2(tg__kernels *k) {
     k->quantize_act[TG_TYPE_Q8_K] = quantize_q8_K;
     k->f32_to_f16 = f32_to_f16_row;
     k->f16_to_f32 = f16_to_f32_row;
+    k->att_scores_f16 = att_scores_f16;
+    k->att_wsum_f16 = att_wsum_f16;
 }

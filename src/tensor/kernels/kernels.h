@@ -67,6 +67,15 @@ typedef struct tg__kernels {
     /* Plain row conversions (F16C where available). */
     void (*f32_to_f16)(const float *x, void *y, int64_t n);
     void (*f16_to_f32)(const void *x, float *y, int64_t n);
+    /* Attention against an f16 KV cache (rows `stride` elements apart):
+     * scores s[c] = scale * (K_c . q) for n rows of hd values, and
+     * out = sum_c p[c] V_c over n rows of hdv values (rows with p[c] == 0
+     * skipped).  q and p come already rounded to f16 values, as llama.cpp
+     * rounds them.  The scalar twins accumulate in double (the reference);
+     * the SIMD ones in float with FMA. */
+    void (*att_scores_f16)(const uint16_t *k, size_t stride, int32_t n, const float *q, int hd, float scale,
+                           float *s);
+    void (*att_wsum_f16)(const uint16_t *v, size_t stride, int32_t n, const float *p, int hdv, float *out);
 } tg__kernels;
 
 /* The kernels of the selected level: the best the CPU runs, or the one

@@ -6,6 +6,7 @@
  * This level is what every SIMD level is tested against; it must never
  * hold anything but the references (and the plain loop around them).
  */
+#include "tensor/fp16.h"
 #include "tensor/kernels/kernels.h"
 #include "tensor/matmul.h"
 #include "tensor/tensor.h"
@@ -49,6 +50,28 @@ static void act_q8_1(const float *x, void *y, int64_t n) {
     tg__quantize_act_row(TG_TYPE_Q8_1, x, y, n);
 }
 
+/* The attention reference: each dot in double, in cell order. */
+static void att_scores_f16(const uint16_t *k, size_t stride, int32_t n, const float *q, int hd, float scale,
+                           float *s) {
+    for (int32_t c = 0; c < n; c++) {
+        const uint16_t *kr = k + (size_t)c * stride;
+        double acc = 0.0;
+        for (int d = 0; d < hd; d++)
+            acc += (double)(tg__fp16_to_f32(kr[d]) * q[d]);
+        s[c] = (float)acc * scale;
+    }
+}
+
+static void att_wsum_f16(const uint16_t *v, size_t stride, int32_t n, const float *p, int hdv, float *out) {
+    for (int d = 0; d < hdv; d++) {
+        double acc = 0.0;
+        for (int32_t c = 0; c < n; c++)
+            if (p[c] != 0.0f)
+                acc += (double)(tg__fp16_to_f32(v[(size_t)c * stride + (size_t)d]) * p[c]);
+        out[d] = (float)acc;
+    }
+}
+
 void tg__kernels_fill_scalar(tg__kernels *k) {
     memset(k, 0, sizeof *k);
     k->level = TG__CPU_SCALAR;
@@ -82,4 +105,6 @@ void tg__kernels_fill_scalar(tg__kernels *k) {
     k->quantize_act[TG_TYPE_Q8_K] = tg__q8_K_from_float;
     k->f32_to_f16 = tg__f16_from_float;
     k->f16_to_f32 = tg__f16_to_float;
+    k->att_scores_f16 = att_scores_f16;
+    k->att_wsum_f16 = att_wsum_f16;
 }
