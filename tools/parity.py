@@ -30,7 +30,7 @@ Defaults:
               generated ids are read from that JSON file {"tokens":[...]} instead,
               and {tokens} is the prompt's ids)
   perplexity  {bin} perplexity -m {model} -f {file} --ctx {ctx} -t {threads}
-              (the value is the last match of --ppl-regex in stdout+stderr)
+              (the value is the last match of --ppl-regex in stdout, else in stderr)
 
 To test the tool itself: --tinglado "PY tools/llama_ref.py fake-tinglado"
 answers with llama.cpp, and must give KL = 0, identical tokens, same ppl.
@@ -70,7 +70,7 @@ DEFAULT_MODEL = Path(os.environ.get("TINGLADO_CACHE") or os.path.join(
 LOGITS_CMD = "{bin} logits -m {model} --tokens {tokens} --dump-logits {out} -t {threads} --ctx {ctx}"
 RUN_CMD = "{bin} run -m {model} -p {prompt} -n {n} --temp 0 --raw -t {threads}"
 PPL_CMD = "{bin} perplexity -m {model} -f {file} --ctx {ctx} -t {threads}"
-PPL_REGEX = r"(?i)(?:ppl|perplexity)\s*[=:]\s*([0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+PPL_REGEX = r"(?i)\b(?:ppl|perplexity)\b\s*[=:]?\s*([0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
 
 
 # ---------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def teacher(a, model, llm=None):
     return r
 
 
-def print_teacher(model, r):
+def print_teacher(model, r, show=10):
     print(f"teacher-forced parity: {model}")
     print(f"  positions {r['positions']} in {r['documents']} documents")
     print(f"  top-1 agreement {r['top1_agreement_pct']:.3f}%  ({r['top1_disagreements']} differ)")
@@ -282,15 +282,19 @@ def print_teacher(model, r):
           f"|dlogprob| over ref top-16 max {r['abs_dlogprob_top16_max']:.3e}")
     print(f"  reference distribution: mean top-1 prob {r['ref_top1_prob_mean']:.3f}, "
           f"mean entropy {r['ref_entropy_mean']:.3f} nats")
+    nt = sum(1 for d in r["disagreements"] if d["near_tie"])
+    if r["disagreements"]:
+        print(f"  disagreements: {nt} near-ties (llama.cpp margin < {r['near_tie_threshold']}), "
+              f"{len(r['disagreements']) - nt} not")
     if r["nonfinite_rows"]:
         print(f"  NON-FINITE rows from tinglado: {r['nonfinite_rows']}")
-    for d in r["disagreements"][:50]:
+    for d in r["disagreements"][:show]:
         print(f"    {d['doc']}@{d['pos']}: llama {d['ref_top1']} vs tinglado {d['tg_top1']}, "
               f"llama margin to tinglado's pick {d['ref_margin_to_tg_choice']:.4f} "
               f"(top-2 {d['ref_margin_top2']:.4f}), max|dlogit| {d['max_abs_dlogit']:.2e}"
               f"{'  near-tie' if d['near_tie'] else '  NOT a near-tie'}")
-    if len(r["disagreements"]) > 50:
-        print(f"    ... {len(r['disagreements']) - 50} more in the JSON report")
+    if len(r["disagreements"]) > show:
+        print(f"    ... {len(r['disagreements']) - show} more in the JSON report")
 
 
 # ---------------------------------------------------------------------------
@@ -448,7 +452,9 @@ def ppl_cmp(a, model):
     argv = expand(a.ppl_cmd, a.tinglado, model=model, file=text_path, ctx=a.ppl_ctx, threads=a.threads,
                   tokens="", out="", prompt="", n=0)
     stdout, stderr, dt = run_cmd(argv, a.timeout)
-    m = re.findall(a.ppl_regex, stdout.decode("utf-8", "replace") + "\n" + stderr.decode("utf-8", "replace"))
+    # the last match in stdout; stderr (progress lines) only if stdout has none
+    m = re.findall(a.ppl_regex, stdout.decode("utf-8", "replace")) or \
+        re.findall(a.ppl_regex, stderr.decode("utf-8", "replace"))
     tg = float(m[-1]) if m else None
     return dict(text=text_path, text_sha256=llama_ref.file_sha256(text_path), python=sys.version.split()[0],
                 tokens=len(toks), n_ctx=a.ppl_ctx, n_chunk=ref["n_chunk"], scored=ref["count"],
@@ -494,6 +500,7 @@ def main():
     ap.add_argument("--out", help="make-ppl-text: output file")
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--json", help="write the full report as JSON here")
+    ap.add_argument("--show", type=int, default=10, help="teacher: print this many disagreements")
     ap.add_argument("--per-position", action="store_true",
                     help="teacher: put each position's KL and max |dlogit| in the JSON (where does it diverge?)")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -514,7 +521,7 @@ def main():
         try:
             if a.what in ("teacher", "all"):
                 rep["teacher"] = teacher(a, model)
-                print_teacher(model, rep["teacher"])
+                print_teacher(model, rep["teacher"], a.show)
             if a.what in ("greedy", "all"):
                 rep["greedy"] = greedy_cmp(a, model)
                 print_greedy(model, rep["greedy"])
