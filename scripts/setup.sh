@@ -29,6 +29,7 @@ have_header microhttpd.h || need_pkgs+=(libmicrohttpd-dev)    # HTTP: tinglado s
 have_header sqlite3.h   || need_pkgs+=(libsqlite3-dev)       # the reading library (FTS5 is built in)
 have_header zlib.h      || need_pkgs+=(zlib1g-dev)           # compressed raw pages; probe's zlib score
 have_header gumbo.h     || need_pkgs+=(libgumbo-dev)         # HTML5 parser: article extraction, imports
+have_header simde/x86/avx512.h || need_pkgs+=(libsimde-dev)  # test_kernels runs the AVX-512 kernels emulated
 command -v cc    >/dev/null || need_pkgs+=(gcc)
 command -v make  >/dev/null || need_pkgs+=(make)
 command -v clang >/dev/null || need_pkgs+=(clang)
