@@ -1266,6 +1266,37 @@ tg_status tg_library_vector_search(tg_library *lib, const char *model, const flo
 tg_status tg_library_search_hybrid(tg_library *lib, const char *query, const char *model, const float *qvec,
                                    int32_t dim, size_t limit, tg_search_hit **hits, size_t *n);
 
+/* ---- enrichment through a language model ------------------------------- */
+
+/* An OpenAI-compatible chat endpoint (tinglado serve, llama.cpp, vLLM, a
+ * hosted API). */
+typedef struct tg_llm_params {
+    const char *url;   /* base URL, e.g. "http://127.0.0.1:8080/v1"       */
+    const char *key;   /* bearer token, NULL/"" for none                   */
+    const char *model; /* "default"                                        */
+    long timeout_s;    /* per request (300)                                */
+    int32_t max_chars; /* article text sent, cut at a paragraph (6000)     */
+    int32_t max_tokens; /* reply budget (400)                              */
+} tg_llm_params;
+tg_llm_params tg_llm_default_params(void);
+
+typedef struct tg_enrichment {
+    char *summary;
+    char **tags;
+    size_t n_tags;
+} tg_enrichment;
+void tg_enrichment_clear(tg_enrichment *e);
+/* A 2-4 sentence summary and 3-7 tags for one article, asked for as JSON
+ * under a JSON Schema (response_format json_schema) and validated; known
+ * tags (the library's, most used first) are offered for reuse.  Errors name
+ * the endpoint: HTTP status and message, unparsable reply, tag count. */
+tg_status tg_enrich_openai(const tg_llm_params *p, const char *title, const char *text, const char *const *known,
+                           size_t n_known, tg_enrichment *out);
+/* Stores the summary and adds the tags in one transaction → ENRICHED. */
+tg_status tg_library_set_summary_tags(tg_library *lib, int64_t id, const tg_enrichment *e);
+/* Every tag in use, most used first (free each and the array). */
+tg_status tg_library_tags(tg_library *lib, char ***tags, size_t *n);
+
 #ifdef __cplusplus
 }
 #endif

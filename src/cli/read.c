@@ -29,6 +29,7 @@ static const struct {
     {"archive", "ID... [--undo]", "mark read (or unread again)"},
     {"search", "QUERY [-n N] [-m MODEL] [--json]", "full-text search (BM25), hybrid with -m"},
     {"embed", "-m MODEL [-t N]", "passage embeddings of extracted articles (for hybrid search)"},
+    {"enrich", "--llm-url URL [--llm-model M]", "summaries and tags from a language model"},
     {"sync", "[--jobs N] [--retries N] [--timeout S]", "fetch and extract everything pending"},
     {"extract", "FILE|URL [--url BASE] [--json]", "the article in one page (no database)"},
     {"feed", "add URL | list | sync", "RSS/Atom subscriptions; new entries become pending items"},
@@ -435,6 +436,10 @@ static int cmd_show(int argc, char **argv) {
             json_t *j = item_json(&it);
             json_object_set_new(j, "text", text ? json_string(text) : json_null());
             json_object_set_new(j, "html", html ? json_string(html) : json_null());
+            char *summary = NULL;
+            tg_library_get_summary(lib, id, &summary);
+            json_object_set_new(j, "summary", summary ? json_string(summary) : json_null());
+            free(summary);
             print_json(j);
         } else if (o.text || o.html) {
             puts(o.html ? (html ? html : "") : (text ? text : ""));
@@ -452,6 +457,17 @@ static int cmd_show(int argc, char **argv) {
                 printf(i ? ", %s" : "tags: %s", it.tags[i]);
             if (it.n_tags)
                 putchar('\n');
+            char *summary = NULL;
+            tg_library_get_summary(lib, id, &summary);
+            if (text) {
+                size_t words = 0;
+                for (const char *p = text; *p; p++)
+                    words += (p == text || p[-1] == ' ' || p[-1] == '\n') && *p != ' ' && *p != '\n';
+                printf("%zu words, %zu min read\n", words, (words + 229) / 230);
+            }
+            if (summary)
+                printf("\nsummary: %s\n", summary);
+            free(summary);
             if (text)
                 printf("\n%s\n", text);
         }
@@ -647,7 +663,7 @@ int tg_cli_read(int argc, char **argv) {
     } table[] = {{"add", cmd_add},   {"import", cmd_import},   {"export", cmd_export}, {"list", cmd_list},
                  {"show", cmd_show}, {"tag", cmd_tag},         {"archive", cmd_archive}, {"search", cmd_search},
                  {"extract", cmd_extract}, {"sync", cmd_sync}, {"feed", tg__cli_read_feed},
-                 {"embed", tg__cli_read_embed}};
+                 {"embed", tg__cli_read_embed}, {"enrich", tg__cli_read_enrich}};
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
         if (!strcmp(cmd, table[i].name))
             return table[i].fn(argc - 1, argv + 1);

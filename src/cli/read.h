@@ -8,6 +8,8 @@
 
 /* `tinglado read feed …` (argv[0] = "feed"). */
 int tg__cli_read_feed(int argc, char **argv);
+/* `tinglado read enrich …` (read_enrich.c). */
+int tg__cli_read_enrich(int argc, char **argv);
 /* `tinglado read embed …` (read_embed.c). */
 int tg__cli_read_embed(int argc, char **argv);
 /* The model file's name, under which its vectors are stored. */
