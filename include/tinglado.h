@@ -779,7 +779,7 @@ typedef struct tg_prober tg_prober;
 typedef struct tg_prober_params {
     int32_t n_ctx;   /* most tokens of shared context + one continuation (0: 512) */
     int32_t n_seq;   /* continuations evaluated side by side (0: 8)                 */
-    int32_t n_batch; /* tokens per forward pass, every one returning logits (0: 64) */
+    int32_t n_batch; /* tokens per forward pass, every one returning logits (0: 128) */
     int n_threads;   /* 0: all online CPUs                                          */
     tg_type kv_type; /* TG_TYPE_F16                                                 */
 } tg_prober_params;

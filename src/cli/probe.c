@@ -57,6 +57,7 @@ static void usage_corpus(FILE *f, const char *cmd) {
           "      --csv              one CSV row per document\n"
           "      --report PATH      write a Markdown report there and its plot beside it (PATH\n"
           "                         with .svg); PATH ending in .html: one page, plot inlined\n"
+          "      --batch N          tokens per forward pass, each returning logits (default 128)\n"
           "  -t, --threads N        threads (default: all CPUs)\n"
           "  -h, --help             this text\n",
           f);
@@ -255,7 +256,7 @@ void probe_print_scores(const probe_run *r, FILE *f, int sort, bool json, bool c
 
 static int cmd_corpus(const char *cmd, int argc, char **argv) {
     enum { OPT_PREFIX = 256, OPT_SUFFIX, OPT_MAXTOK, OPT_MINK, OPT_REF, OPT_NOLOWER, OPT_SORT, OPT_JSON, OPT_CSV,
-           OPT_REPORT, OPT_TOKENS };
+           OPT_REPORT, OPT_TOKENS, OPT_BATCH };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},        {"file", required_argument, NULL, 'f'},
         {"prefix", required_argument, NULL, OPT_PREFIX}, {"suffix", required_argument, NULL, OPT_SUFFIX},
@@ -264,6 +265,7 @@ static int cmd_corpus(const char *cmd, int argc, char **argv) {
         {"sort", required_argument, NULL, OPT_SORT},     {"json", no_argument, NULL, OPT_JSON},
         {"csv", no_argument, NULL, OPT_CSV},             {"report", required_argument, NULL, OPT_REPORT},
         {"tokens", no_argument, NULL, OPT_TOKENS},       {"threads", required_argument, NULL, 't'},
+        {"batch", required_argument, NULL, OPT_BATCH},
         {"help", no_argument, NULL, 'h'},                {0},
     };
     probe_run r = {.m = 32, .k_percent = 20.0, .lower = true, .max_tokens = 256, .n_ks = 3, .ks = {8, 16, 32}};
@@ -315,6 +317,10 @@ static int cmd_corpus(const char *cmd, int argc, char **argv) {
         case OPT_CSV: csv = true; break;
         case OPT_REPORT: report = optarg; break;
         case OPT_TOKENS: r.tokens_json = true; break;
+        case OPT_BATCH:
+            if (!tg_cli_parse_int("--batch", optarg, 1, 4096, &r.batch))
+                return 2;
+            break;
         case 't':
             if (!tg_cli_parse_int("--threads", optarg, 1, 512, &r.threads))
                 return 2;

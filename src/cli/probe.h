@@ -53,6 +53,7 @@ typedef struct probe_run {
     double k_percent;
     bool lower, do_scores, tokens_json;
     long max_tokens, threads;
+    long batch; /* tokens per forward pass (0: the prober's default) */
     /* measured */
     double seconds;      /* teacher-forced passes over the corpora (the model's) */
     tg_estimate pass_rate; /* tokens/s per forward pass: median, bootstrap CI, n passes */

@@ -269,6 +269,8 @@ static int eval_texts(tg_model *m, const probe_run *r, char *const *texts, const
     tg_prober_params pp = tg_prober_default_params();
     pp.n_ctx = (int32_t)max_tok + 1;
     pp.n_threads = (int)r->threads;
+    if (r->batch > 0)
+        pp.n_batch = (int32_t)r->batch;
     if (!(pr = tg_prober_new(m, &pp))) {
         tg_cli_fail("probe");
         goto out;

@@ -35,7 +35,10 @@ struct tg_prober {
 };
 
 tg_prober_params tg_prober_default_params(void) {
-    return (tg_prober_params){.n_ctx = 512, .n_seq = 8, .n_batch = 64, .n_threads = 0, .kv_type = TG_TYPE_F16};
+    /* 128 tokens a pass: in interleaved runs on the default model 128 and 256
+     * beat 64 by 5-40% and 16 ran at half speed; 128 keeps the logits buffer
+     * at 134 MB for a 262,144-token vocabulary. */
+    return (tg_prober_params){.n_ctx = 512, .n_seq = 8, .n_batch = 128, .n_threads = 0, .kv_type = TG_TYPE_F16};
 }
 
 tg_prober *tg_prober_new(const tg_model *m, const tg_prober_params *pp) {
@@ -49,7 +52,7 @@ tg_prober *tg_prober_new(const tg_model *m, const tg_prober_params *pp) {
     if (p.n_seq <= 0)
         p.n_seq = 8;
     if (p.n_batch <= 0)
-        p.n_batch = 64;
+        p.n_batch = 128;
     if (p.n_ctx < 2 || p.n_seq > 256 || p.n_batch > 4096) {
         tg__fail(TG_ERR_ARG, "prober: n_ctx %d, n_seq %d, n_batch %d out of range (n_ctx >= 2, n_seq <= 256, "
                              "n_batch <= 4096)", p.n_ctx, p.n_seq, p.n_batch);
