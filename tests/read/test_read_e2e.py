@@ -10,7 +10,10 @@ on loopback that serves the Readability test pages under their own paths
      lying charsets and gzip come out right;
   3. a distinctive run of words from each page finds that page first
      (>= 95% of pages);
-  4. list/show/tag/archive/export and usage errors of the CLI;
+  4. list/show/tag/archive/export and usage errors of the CLI; politeness
+     (one request per host at a time, --jobs over all hosts, the per-host
+     delay); RSS and Atom feeds; hybrid search with all-MiniLM-L6-v2
+     (converted from the model cache) on paraphrased questions;
   5. crash safety: kill -9 at random moments during sync (20 trials on
      copies of one library), re-run: integrity_check ok, no lost or
      duplicated item, final content equal to an uninterrupted run's.
