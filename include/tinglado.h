@@ -955,6 +955,10 @@ typedef struct tg_serve_params {
     double price_kwh;          /* > 0: usage also gets the energy's cost            */
     double pue;                /* 1: power usage effectiveness for that cost        */
     const char *currency;      /* "EUR": the label of price_kwh                     */
+    /* an embedding model (a BERT-family GGUF, see tg_embedder_load) served at
+     * /v1/embeddings beside the generative one; NULL: that endpoint says 400 */
+    const char *embed_model;
+    const char *embed_model_id; /* its name in replies (NULL: the file's stem)      */
 } tg_serve_params;
 
 typedef struct tg_server tg_server;

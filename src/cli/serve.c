@@ -50,6 +50,8 @@ static void usage(FILE *f) {
           "  model:\n"
           "      --kv-type f16|f32   KV cache precision (f16)\n"
           "      --chat-template NAME  override the template detected from the model\n"
+          "      --embedding-model NAME  also serve /v1/embeddings with this BERT-family GGUF\n"
+          "      --embedding-model-id NAME  its name in replies (default: the file name)\n"
           "  energy (usage.energy_* fields and a Prometheus counter; docs/energy-and-cost.md):\n"
           "      --no-energy         do not meter\n"
           "      --watts W           CPU power at full load for the estimate (default: TDP lookup)\n"
@@ -64,7 +66,7 @@ int tg_cli_serve(int argc, char **argv) {
     enum {
         OPT_HOST = 256, OPT_PORT, OPT_KEY, OPT_INSECURE, OPT_QUEUE, OPT_MAX_TOKENS, OPT_MAX_BODY, OPT_PREFILL,
         OPT_TIMEOUT, OPT_MAX_CONN, OPT_LOG, OPT_MODEL_ID, OPT_NO_ENERGY, OPT_WATTS, OPT_IDLE, OPT_PRICE, OPT_PUE,
-        OPT_CURRENCY,
+        OPT_CURRENCY, OPT_EMBED, OPT_EMBED_ID,
     };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"model-id", required_argument, NULL, OPT_MODEL_ID},
@@ -85,12 +87,14 @@ int tg_cli_serve(int argc, char **argv) {
         {"chat-template", required_argument, NULL, TG_OPT_CHAT_TEMPLATE},
         {"no-energy", no_argument, NULL, OPT_NO_ENERGY}, {"watts", required_argument, NULL, OPT_WATTS},
         {"energy-idle-seconds", required_argument, NULL, OPT_IDLE}, {"price-kwh", required_argument, NULL, OPT_PRICE},
-        {"pue", required_argument, NULL, OPT_PUE}, {"currency", required_argument, NULL, OPT_CURRENCY}, {0},
+        {"pue", required_argument, NULL, OPT_PUE}, {"currency", required_argument, NULL, OPT_CURRENCY},
+        {"embedding-model", required_argument, NULL, OPT_EMBED}, {"embedding-model-id", required_argument, NULL, OPT_EMBED_ID},
+        {0},
     };
     tg_serve_params p = tg_serve_default_params();
     tg_cli_gen_flags flags;
     tg_cli_gen_flags_init(&flags);
-    const char *model_arg = NULL;
+    const char *model_arg = NULL, *embed_arg = NULL;
     const char *env_key = getenv("TINGLADO_API_KEY");
     p.api_key = (env_key && *env_key) ? env_key : NULL;
     long l;
@@ -105,6 +109,8 @@ int tg_cli_serve(int argc, char **argv) {
         switch (c) {
         case 'm': model_arg = optarg; break;
         case OPT_MODEL_ID: p.model_id = optarg; break;
+        case OPT_EMBED: embed_arg = optarg; break;
+        case OPT_EMBED_ID: p.embed_model_id = optarg; break;
         case OPT_HOST: p.host = optarg; break;
         case OPT_KEY: p.api_key = optarg; break;
         case OPT_INSECURE: p.insecure = true; break;
@@ -195,6 +201,12 @@ int tg_cli_serve(int argc, char **argv) {
     if (tg_cli_resolve_model(model_arg, path, sizeof path) != TG_OK)
         return tg_cli_fail("model");
     p.model = path;
+    char embed_path[4096];
+    if (embed_arg) {
+        if (tg_cli_resolve_model(embed_arg, embed_path, sizeof embed_path) != TG_OK)
+            return tg_cli_fail("embedding model");
+        p.embed_model = embed_path;
+    }
     p.n_ctx = (int32_t)flags.n_ctx;
     p.kv_type = flags.kv_type;
     p.chat_template = flags.chat_template;

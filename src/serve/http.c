@@ -226,10 +226,16 @@ static enum MHD_Result route_metrics(conn *c) {
 /* Hook: an embedding model, once the embeddings issue lands, is served
  * here; until then every model answers that it cannot embed. */
 static enum MHD_Result route_embeddings(conn *c) {
+    if (c->app->embedder) {
+        char *out = NULL;
+        const int status = tg__embeddings(c->app, (const char *)c->body.data, c->body.len, &out);
+        tg__buf_free(&c->body);
+        return send_body(c, status, "application/json", out);
+    }
     char msg[300];
     snprintf(msg, sizeof msg,
              "The model '%.100s' is a text generation model and does not support embeddings; start tinglado "
-             "serve with an embedding model to use /v1/embeddings.",
+             "serve with --embedding-model to use /v1/embeddings.",
              c->app->model_id);
     return send_error(c, 400, msg, "model", "model_not_supported");
 }

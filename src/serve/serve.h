@@ -371,6 +371,9 @@ typedef struct tg__app {
     tg__alog *alog;
     atomic_int in_flight;       /* requests between their first byte and completion */
     atomic_bool draining;
+    tg_embedder *embedder;      /* NULL: /v1/embeddings refuses (embeddings.c)     */
+    const char *embed_model_id;
+    pthread_mutex_t embed_mu;   /* tg_embed is one call at a time                  */
 } tg__app;
 
 /* A generation request in flight (handle.c). */
@@ -385,6 +388,10 @@ typedef struct tg__gen {
  * 200 with g->job running, or the HTTP status of the refusal with *err set
  * to its OpenAI error body (malloc'd).  tg__gen_free in either case. */
 int tg__gen_start(tg__app *app, tg__api api, const char *body, size_t len, tg__gen *g, char **err);
+
+/* POST /v1/embeddings with app->embedder set (embeddings.c): returns the
+ * HTTP status and sets *out to the reply or the OpenAI error body (malloc'd). */
+int tg__embeddings(tg__app *app, const char *body, size_t len, char **out);
 void tg__gen_free(tg__gen *g);
 
 typedef struct tg__http tg__http;

@@ -27,6 +27,9 @@
 struct tg_server {
     tg_serve_params p;
     char model_id[128];
+    char embed_model_id[128];
+    tg_embedder *embedder;
+    bool embed_mu_init;
     tg_model *model;
     tg_ctx *ctx;
     tg__metrics *metrics;
@@ -128,6 +131,18 @@ tg_server *tg_serve_new(const tg_serve_params *params) {
     if (!(s->metrics = tg__metrics_new()) || !(s->alog = tg__alog_open(p.access_log)))
         goto fail;
     warm_grammar(s->model);
+    if (p.embed_model) {
+        tg_embedder_params ep = tg_embedder_default_params();
+        ep.n_threads = p.n_threads;
+        if (!(s->embedder = tg_embedder_load(p.embed_model, &ep))) {
+            tg__fail_prefix(TG_ERR_FORMAT, "embedding model");
+            goto fail;
+        }
+        if (p.embed_model_id && *p.embed_model_id)
+            snprintf(s->embed_model_id, sizeof s->embed_model_id, "%s", p.embed_model_id);
+        else
+            stem(p.embed_model, s->embed_model_id, sizeof s->embed_model_id);
+    }
     tg__sched_params sp = {.n_slots = p.parallel, .queue_max = p.queue, .prefill_chunk = p.prefill_chunk};
     sp.energy = s->energy;
     if (!(s->sched = tg__sched_new(s->model, s->ctx, &sp, s->metrics)))
@@ -147,7 +162,11 @@ tg_server *tg_serve_new(const tg_serve_params *params) {
         .sched = s->sched,
         .metrics = s->metrics,
         .alog = s->alog,
+        .embedder = s->embedder,
+        .embed_model_id = s->embed_model_id,
     };
+    pthread_mutex_init(&s->app.embed_mu, NULL);
+    s->embed_mu_init = true;
     tg__http_params hp = {.host = p.host, .port = p.port, .max_connections = (unsigned)p.max_connections,
                           .timeout_s = (unsigned)(p.timeout_s > 0 ? p.timeout_s : 0)};
     if (!(s->http = tg__http_start(&s->app, &hp)))
@@ -232,6 +251,9 @@ void tg_serve_free(tg_server *s) {
     tg__metrics_free(s->metrics);
     tg_ctx_free(s->ctx);
     tg_model_free(s->model);
+    tg_embedder_free(s->embedder);
+    if (s->embed_mu_init)
+        pthread_mutex_destroy(&s->app.embed_mu);
     if (s->pipe_rd >= 0)
         close(s->pipe_rd);
     if (s->pipe_wr >= 0)
