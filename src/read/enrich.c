@@ -64,6 +64,28 @@ static json_t *schema(void) {
                      "minItems", 3, "maxItems", 7, "required", "summary", "tags", "additionalProperties", 0);
 }
 
+static size_t words(const char *s) {
+    size_t n = 0;
+    for (const char *p = s; *p; p++)
+        n += !isspace((unsigned char)*p) && (p == s || isspace((unsigned char)p[-1]));
+    return n;
+}
+
+/* Every tag has a letter (any non-ASCII byte counts: scripts without case). */
+static bool tags_have_letters(const json_t *tags) {
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t) {
+        const char *v = json_string_value(t);
+        bool letter = false;
+        for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p && !letter; p++)
+            letter = isalpha(*p) || *p >= 0x80;
+        if (!letter)
+            return false;
+    }
+    return true;
+}
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void init_curl(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
@@ -151,6 +173,9 @@ tg_status tg_enrich_openai(const tg_llm_params *p, const char *title, const char
         st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not {\"summary\", \"tags\"} JSON: %.120s", url, content);
     } else if (json_array_size(tags) < 3 || json_array_size(tags) > 7) {
         st = tg__fail(TG_ERR_FORMAT, "%s: %zu tags in the reply (want 3 to 7)", url, json_array_size(tags));
+    } else if (words(summary) < 6 || !tags_have_letters(tags)) {
+        /* schema-valid but empty: a base model fills a constrained reply with "1", "2" … */
+        st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not a usable summary and tags: %.120s", url, content);
     } else {
         out->summary = tg__strndup(summary, strlen(summary));
         out->tags = tg__calloc(json_array_size(tags), sizeof *out->tags);

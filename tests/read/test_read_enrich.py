@@ -72,6 +72,8 @@ class FakeLLM(http.server.BaseHTTPRequestHandler):
         known = "Prefer these existing tags" in system
         if "Verizon" in title:
             content = "Sure! Here is a summary: Yahoo was sold."  # not the JSON asked for
+        elif "LWN" in title:  # schema-valid junk, as a base model writes under a grammar
+            content = json.dumps({"summary": "1", "tags": ["1", "2", "3"]})
         elif "Attack" in title:
             content = json.dumps({"summary": "An attack.", "tags": ["security", "africa"]})  # 2 tags
         else:
@@ -116,9 +118,9 @@ def main():
         r = run("enrich", "--llm-url", url, "--llm-model", "tiny-llm", "--db", db, rc=1,
                 env={"TINGLADO_LLM_KEY": "sekrit"})
         print("  " + r.stdout.strip().replace("\n", "\n  "))
-        check("enrich: 5 articles: 3 enriched, 2 failed" in r.stdout, f"summary line: {r.stdout}")
-        check("is not {\"summary\", \"tags\"} JSON" in r.stderr and "2 tags in the reply (want 3 to 7)" in r.stderr,
-              f"errors: {r.stderr}")
+        check("enrich: 5 articles: 2 enriched, 3 failed" in r.stdout, f"summary line: {r.stdout}")
+        check("is not {\"summary\", \"tags\"} JSON" in r.stderr and "2 tags in the reply (want 3 to 7)" in r.stderr
+              and "not a usable summary" in r.stderr, f"errors: {r.stderr}")
         check(len(requests) == 5, f"{len(requests)} requests")
         path, headers, req = requests[0]
         check(path == "/v1/chat/completions" and req["model"] == "tiny-llm" and req["temperature"] == 0, f"{path} {req['model']}")
@@ -127,10 +129,12 @@ def main():
         check(rf["type"] == "json_schema" and rf["json_schema"]["strict"] is True and sch["required"] == ["summary", "tags"]
               and sch["properties"]["tags"]["minItems"] == 3 and sch["properties"]["tags"]["maxItems"] == 7
               and sch["additionalProperties"] is False, f"schema: {rf}")
-        # the first article has no tags to reuse; later ones are offered the tags stored so far
-        check("Prefer these existing tags" not in requests[0][2]["messages"][0]["content"], "first request: no tags yet")
-        later = [q for _, _, q in requests[1:]]
-        check(all("reading list" in q["messages"][0]["content"] for q in later), "later requests offer stored tags")
+        # no tags to reuse until the first success; after it, requests offer the tags stored so far
+        systems = [q["messages"][0]["content"] for _, _, q in requests]
+        first_ok = next(i for i, (_, _, q) in enumerate(requests) if "Obama" in q["messages"][1]["content"][:200])
+        check(all("Prefer these existing tags" not in x for x in systems[:first_ok + 1]), "no tags offered before any")
+        check(first_ok + 1 < len(systems) and all("Prefer these existing tags when they fit: fresh, reading list, test." in x
+                                                  for x in systems[first_ok + 1:]), f"stored tags offered: {systems[-1]}")
         # long articles are cut
         longest = max(len(q["messages"][1]["content"].encode()) for _, _, q in requests)
         check(longest <= 6000 + 300, f"longest user message {longest} bytes")
@@ -138,19 +142,20 @@ def main():
         c = sqlite3.connect(db)
         rows = c.execute("SELECT i.url, i.state, c.summary FROM items i JOIN contents c ON c.item = i.id").fetchall()
         st = {u.rsplit("/", 2)[-2]: (s, summ) for u, s, summ in rows}
-        for n in ("aclu", "bbc-1", "lwn-1"):
+        for n in ("aclu", "bbc-1"):
             check(st[n][0] == 3 and st[n][1] and st[n][1].startswith("Summary of "), f"{n}: {st[n]}")
-        for n in ("nytimes-2", "wapo-1"):
+        for n in ("nytimes-2", "wapo-1", "lwn-1"):
             check(st[n] == (2, None), f"{n} stays extracted without summary: {st[n]}")
         tags = dict(c.execute("SELECT t.name, count(*) FROM tags t JOIN item_tags x ON x.tag = t.id GROUP BY t.id"))
-        check(tags.get("reading list") == 3 and tags.get("fresh") == 1 and tags.get("reused") == 2, f"tags: {tags}")
+        check(tags.get("reading list") == 2 and tags.get("fresh") == 1 and tags.get("reused") == 1 and "1" not in tags,
+              f"tags: {tags}")
         c.close()
-        j = json.loads(run("show", "1", "--json", "--db", db).stdout)
+        j = json.loads(run("show", "2", "--json", "--db", db).stdout)
         check(j["state"] == "enriched" and j["summary"].startswith("Summary of"), f"show: {j['state']}")
         # only the failed ones are tried again
         requests.clear()
         run("enrich", "--llm-url", url, "--db", db, rc=1, env={"TINGLADO_LLM_KEY": "sekrit"})
-        check(len(requests) == 2, f"retry sends {len(requests)} requests")
+        check(len(requests) == 3, f"retry sends {len(requests)} requests")
         run("enrich", "--db", db, rc=2)
         r = run("enrich", "--help")
         check(r.stdout.startswith("usage: tinglado read enrich"), "enrich --help")
