@@ -8,10 +8,12 @@ import os
 import subprocess
 import sys
 
+import shared_fixtures  # tests/read/shared_fixtures.py
+
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.join(here, "..", "..")
 binary = os.environ.get("TINGLADO_REL_BIN") or os.environ.get("TINGLADO_BIN") or os.path.join(root, "build", "rel", "tinglado")
-fixtures = os.environ.get("TG_READABILITY_FIXTURES", os.path.join(root, "..", "shared", "fixtures", "readability"))
+fixtures = shared_fixtures.readability_dir()
 if not os.path.isdir(fixtures):
     print(f"test_extract_quality: missing {fixtures}", file=sys.stderr)
     sys.exit(1)

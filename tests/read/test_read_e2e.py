@@ -37,10 +37,12 @@ import tempfile
 import threading
 import time
 
+import shared_fixtures  # tests/read/shared_fixtures.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 BIN = os.environ.get("TINGLADO_REL_BIN") or os.environ.get("TINGLADO_BIN") or os.path.join(ROOT, "build", "rel", "tinglado")
-PAGES = os.environ.get("TG_READABILITY_FIXTURES", os.path.join(ROOT, "..", "shared", "fixtures", "readability"))
+PAGES = shared_fixtures.readability_dir()
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import extract_quality as q  # noqa: E402  (tokenizer and HTML-to-text of the quality script)
 

@@ -20,10 +20,12 @@ import tempfile
 import threading
 import shutil
 
+import shared_fixtures  # tests/read/shared_fixtures.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 BIN = os.environ.get("TINGLADO_REL_BIN") or os.environ.get("TINGLADO_BIN") or os.path.join(ROOT, "build", "rel", "tinglado")
-PAGES = os.environ.get("TG_READABILITY_FIXTURES", os.path.join(ROOT, "..", "shared", "fixtures", "readability"))
+PAGES = shared_fixtures.readability_dir()
 failures = 0
 requests = []
 
