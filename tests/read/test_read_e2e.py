@@ -75,6 +75,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def send(self, code, body, ctype="text/html; charset=utf-8", headers=()):
+        # the request stops counting as in flight before its reply leaves:
+        # once the client has the last byte it may start the next request
+        # before this thread would get back to do_GET's finally
+        self.leave()
         try:
             self.send_response(code)
             self.send_header("Content-Type", ctype)
@@ -98,12 +102,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             Handler.max_inflight = max(Handler.max_inflight, Handler.inflight)
             Handler.per_host[host] = Handler.per_host.get(host, 0) + 1
             Handler.max_per_host = max(Handler.max_per_host, Handler.per_host[host])
+        self.counted_host = host
         try:
             self.route()
         finally:
-            with Handler.lock:
-                Handler.inflight -= 1
-                Handler.per_host[host] -= 1
+            self.leave()
+
+    def leave(self):
+        host = getattr(self, "counted_host", None)
+        if host is None:
+            return
+        self.counted_host = None
+        with Handler.lock:
+            Handler.inflight -= 1
+            Handler.per_host[host] -= 1
 
     @classmethod
     def reset_counts(cls):
