@@ -88,11 +88,15 @@ int tg__embeddings(tg__app *app, const char *body, size_t len, char **out) {
     float *vec = NULL;
     tg_embed_info *info = NULL;
     int status = 200;
-    if (!json_is_object(req)) {
+    if (!req) {
         char msg[300];
-        snprintf(msg, sizeof msg, "the body is not a JSON object (%s at line %d)", req ? "not an object" : je.text,
-                 je.line);
+        snprintf(msg, sizeof msg, "the body is not valid JSON: %s (line %d, column %d)", je.text, je.line,
+                 je.column);
         status = refuse(out, 400, msg, NULL, NULL);
+        goto done;
+    }
+    if (!json_is_object(req)) {
+        status = refuse(out, 400, "the body must be a JSON object", NULL, NULL);
         goto done;
     }
     const json_t *input = json_object_get(req, "input"), *fmt = json_object_get(req, "encoding_format"),
@@ -115,15 +119,14 @@ int tg__embeddings(tg__app *app, const char *body, size_t len, char **out) {
         goto done;
     }
     /* the four shapes of input, as a list of items */
-    bool tokens = false;
+    bool tokens = false, one_ids = false; /* one_ids: input is a single array of ids */
     if (json_is_string(input)) {
         n = 1;
     } else if (json_is_array(input) && json_array_size(input) > 0) {
-        n = json_array_size(input);
         const json_t *first = json_array_get(input, 0);
-        tokens = json_is_integer(first) || json_is_array(first);
-        if (json_is_integer(first))
-            n = 1; /* one input of token ids */
+        one_ids = json_is_integer(first);
+        tokens = one_ids || json_is_array(first);
+        n = one_ids ? 1 : json_array_size(input);
     } else {
         status = refuse(out, 400, "'input' must be a non-empty string, array of strings, or array of token ids",
                         "input", NULL);
@@ -175,7 +178,7 @@ int tg__embeddings(tg__app *app, const char *body, size_t len, char **out) {
             goto done;
         }
         for (size_t i = 0; i < n; i++) {
-            const json_t *a = json_is_integer(json_array_get(input, 0)) ? input : json_array_get(input, i);
+            const json_t *a = one_ids ? input : json_array_get(input, i);
             if (!json_is_array(a)) {
                 status = refuse(out, 400, "an array of token-id inputs must hold only arrays", "input", NULL);
                 goto done;
