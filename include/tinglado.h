@@ -1270,7 +1270,14 @@ tg_status tg_library_vector_search(tg_library *lib, const char *model, const flo
 tg_status tg_library_search_hybrid(tg_library *lib, const char *query, const char *model, const float *qvec,
                                    int32_t dim, size_t limit, tg_search_hit **hits, size_t *n);
 
-/* ---- enrichment through a language model ------------------------------- */
+/* ---- language-model clients --------------------------------------------- */
+
+/* The reading pipeline talks to a language model through one call: "complete
+ * this request into JSON under this JSON Schema".  Two implementations: the
+ * embedded engine (a GGUF run in-process, decoding under the grammar compiled
+ * from the schema) and any OpenAI-compatible chat endpoint (response_format
+ * json_schema).  A client handles one request at a time. */
+typedef struct tg_llm tg_llm;
 
 /* An OpenAI-compatible chat endpoint (tinglado serve, llama.cpp, vLLM, a
  * hosted API). */
@@ -1279,10 +1286,54 @@ typedef struct tg_llm_params {
     const char *key;   /* bearer token, NULL/"" for none                   */
     const char *model; /* "default"                                        */
     long timeout_s;    /* per request (300)                                */
-    int32_t max_chars; /* article text sent, cut at a paragraph (6000)     */
+    int32_t max_chars; /* article text sent for enrichment, cut at a paragraph (6000) */
     int32_t max_tokens; /* reply budget (400)                              */
 } tg_llm_params;
 tg_llm_params tg_llm_default_params(void);
+/* A client for the endpoint (strings are copied).  NULL without a URL. */
+tg_llm *tg_llm_openai(const tg_llm_params *p);
+
+/* The embedded engine. */
+typedef struct tg_llm_engine_params {
+    const char *model;  /* GGUF path or cached model name (NULL: TG_LLM_DEFAULT_MODEL) */
+    int n_threads;      /* 0: all CPUs                                     */
+    int32_t n_ctx;      /* positions (0: 4096, at most the trained length)  */
+} tg_llm_engine_params;
+#define TG_LLM_DEFAULT_MODEL "gemma-3-270m-q4_k_m"
+tg_llm_engine_params tg_llm_engine_default_params(void);
+/* Loads the model.  NULL with a message (not in the cache, bad file). */
+tg_llm *tg_llm_engine(const tg_llm_engine_params *p);
+void tg_llm_free(tg_llm *llm);
+/* "embedded gemma-3-270m-q4_k_m.gguf" or the endpoint URL, for messages. */
+const char *tg_llm_name(const tg_llm *llm);
+/* True for the embedded engine (callers size prompts to its speed). */
+bool tg_llm_is_embedded(const tg_llm *llm);
+
+/* A worked example of the task: an input and the JSON it should give. */
+typedef struct tg_llm_example {
+    const char *input, *output;
+} tg_llm_example;
+
+typedef struct tg_llm_request {
+    const char *instructions; /* the task: a chat endpoint's system message; the
+                                 head of the embedded engine's prompt        */
+    const tg_llm_example *examples; /* shown to the embedded engine before the
+                                 input (a pretrained model continues a pattern;
+                                 an instruction-tuned endpoint gets none)    */
+    size_t n_examples;
+    const char *input;        /* the text to work on                         */
+    const char *schema;       /* JSON Schema (text) the reply must satisfy    */
+    int32_t max_tokens;       /* reply budget (0: 400)                        */
+} tg_llm_request;
+/* The model's reply as malloc'd text.  The embedded engine decodes greedily
+ * under the grammar compiled from the schema, so its reply is JSON that
+ * validates (TG_ERR_RANGE when the budget ends before the JSON does); a
+ * remote endpoint is asked for the schema but may not honour it, so callers
+ * validate what they get.  Errors name the model or endpoint (HTTP status
+ * and message, an unreachable host). */
+tg_status tg_llm_complete_json(tg_llm *llm, const tg_llm_request *req, char **json);
+
+/* ---- enrichment ------------------------------------------------------------ */
 
 typedef struct tg_enrichment {
     char *summary;
@@ -1290,16 +1341,78 @@ typedef struct tg_enrichment {
     size_t n_tags;
 } tg_enrichment;
 void tg_enrichment_clear(tg_enrichment *e);
-/* A 2-4 sentence summary and 3-7 tags for one article, asked for as JSON
- * under a JSON Schema (response_format json_schema) and validated; known
- * tags (the library's, most used first) are offered for reuse.  Errors name
- * the endpoint: HTTP status and message, unparsable reply, tag count. */
-tg_status tg_enrich_openai(const tg_llm_params *p, const char *title, const char *text, const char *const *known,
-                           size_t n_known, tg_enrichment *out);
+/* A 2-4 sentence summary and 3-7 tags for one article (its text cut at a
+ * paragraph within max_chars bytes; 0: 6000), asked for as JSON under a
+ * JSON Schema and validated (a summary of at least 6 words, tags with a
+ * letter); known tags (the library's, most used first) are offered for
+ * reuse.  Errors name the model. */
+tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char *const *known, size_t n_known,
+                    int32_t max_chars, tg_enrichment *out);
 /* Stores the summary and adds the tags in one transaction → ENRICHED. */
 tg_status tg_library_set_summary_tags(tg_library *lib, int64_t id, const tg_enrichment *e);
 /* Every tag in use, most used first (free each and the array). */
 tg_status tg_library_tags(tg_library *lib, char ***tags, size_t *n);
+
+/* ---- questions answered from the library (read ask; docs/reading.md) ---- */
+
+typedef struct tg_ask_params {
+    const char *embed_model; /* the name the embedder's chunks are stored under
+                                (read embed: the model file's name); needed
+                                with an embedder                              */
+    int32_t k;               /* passages given to the model (4)               */
+    int32_t passage_words;   /* passage size without an embedder's chunks (120) */
+    float min_cosine;        /* with an embedder: no passage this close to the
+                                question means "no answer" (see reading.md)  */
+    int32_t max_tokens;      /* reply budget (120)                            */
+    int32_t max_answer_chars; /* the answer's length limit in the schema (300) */
+} tg_ask_params;
+tg_ask_params tg_ask_default_params(void);
+
+/* A passage given to the model: sources are numbered 1..n in that order. */
+typedef struct tg_ask_source {
+    int64_t item;
+    char *title, *url;  /* the item's (title may be NULL)                  */
+    char *passage;      /* the passage text                                */
+    int32_t offset, length; /* its byte range in the item's text           */
+    double cosine;      /* to the question (0 without an embedder)         */
+    bool cited;         /* the answer cites it                             */
+} tg_ask_source;
+
+typedef struct tg_answer {
+    bool found;         /* false: the library holds no answer (no citation) */
+    char *text;         /* the answer, or why there is none                 */
+    int32_t *citations; /* source numbers (1-based) the answer cites        */
+    size_t n_citations;
+    tg_ask_source *sources; /* every passage given to the model (none when
+                               retrieval found nothing relevant)            */
+    size_t n_sources;
+    double best_cosine; /* the closest passage's cosine (-1 without an embedder) */
+} tg_answer;
+void tg_answer_clear(tg_answer *a);
+
+/* Answers a question from the library: retrieves the top k passages
+ * (chunk-level: cosine to the question over every chunk of embed_model
+ * fused by reciprocal rank with a word-overlap ranking of the passages of
+ * the items full-text search finds; embedder NULL: word overlap alone),
+ * gives them numbered to the model, and asks for {"answer", "citations"}
+ * under a JSON Schema (citations are integers in 1..k).  When nothing
+ * relevant is found, or the model cites nothing, out->found is false and
+ * the answer says the library holds none. */
+tg_status tg_library_ask(tg_library *lib, tg_llm *llm, tg_embedder *embedder, const tg_ask_params *p,
+                         const char *question, tg_answer *out);
+/* The answer as a malloc'd JSON object: {"question", "found", "answer",
+ * "citations": [n…], "sources": [{"n", "item", "title", "url", "passage",
+ * "cited", "cosine"}…], "best_cosine"}. */
+char *tg_answer_json(const tg_answer *a, const char *question);
+
+/* ---- digest ---------------------------------------------------------------- */
+
+typedef enum tg_digest_format { TG_DIGEST_MD, TG_DIGEST_HTML } tg_digest_format;
+/* The items saved or enriched at or after `since` (Unix seconds), grouped
+ * by tag (an item under each of its tags; untagged ones last): title, link,
+ * site, reading time, summary.  HTML output escapes every stored string and
+ * keeps only http(s) links.  A malloc'd document. */
+tg_status tg_library_digest(tg_library *lib, int64_t since, tg_digest_format fmt, char **out);
 
 #ifdef __cplusplus
 }

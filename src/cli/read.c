@@ -29,8 +29,10 @@ static const struct {
     {"archive", "ID... [--undo]", "mark read (or unread again)"},
     {"search", "QUERY [-n N] [-m MODEL] [--json]", "full-text search (BM25), hybrid with -m"},
     {"embed", "-m MODEL [-t N]", "passage embeddings of extracted articles (for hybrid search)"},
-    {"enrich", "--llm-url URL [--llm-model M]", "summaries and tags from a language model"},
-    {"sync", "[--jobs N] [--retries N] [--timeout S]", "fetch and extract everything pending"},
+    {"enrich", "[--llm-model M | --llm-url URL]", "summaries and tags from a language model"},
+    {"sync", "[--jobs N] [--retries N] [--timeout S] [--no-llm]", "fetch, extract and enrich everything pending"},
+    {"ask", "QUESTION [--k N] [--embed-model M] [--json]", "an answer from the library, with citations"},
+    {"digest", "[--since 7d] [--format md|html]", "what was saved lately, by tag, with summaries"},
     {"extract", "FILE|URL [--url BASE] [--json]", "the article in one page (no database)"},
     {"feed", "add URL | list | sync", "RSS/Atom subscriptions; new entries become pending items"},
 };
@@ -205,6 +207,7 @@ typedef struct common {
     bool json, text, html, remove, undo, unread, archived, favorite;
     long n;
     long jobs, retries, timeout;
+    tg__cli_llm llm; /* sync: the enrichment model */
 } common;
 
 static int parse_common(int argc, char **argv, const char *name, const char *help, common *o) {
@@ -219,6 +222,8 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
         {"limit", required_argument, 0, 'n'},  {"jobs", required_argument, 0, 'J'},
         {"retries", required_argument, 0, 'R'}, {"timeout", required_argument, 0, 'W'},
         {"model", required_argument, 0, 'm'},
+        {"llm-url", required_argument, 0, TG__OPT_LLM_URL}, {"llm-model", required_argument, 0, TG__OPT_LLM_MODEL},
+        {"llm-key", required_argument, 0, TG__OPT_LLM_KEY}, {"no-llm", no_argument, 0, TG__OPT_NO_LLM},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -226,9 +231,15 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
     o->jobs = 4;
     o->retries = 3;
     o->timeout = 30;
-    int c;
+    tg__cli_llm_init(&o->llm);
+    int c, took;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hn:o:t:f:m:", opts, NULL)) != -1) {
+        if ((took = tg__cli_llm_flag(&o->llm, c, optarg)) != 0) {
+            if (took < 0)
+                return -1;
+            continue;
+        }
         switch (c) {
         case 'd': o->db = optarg; break;
         case 'f': o->format = optarg; break;
@@ -610,9 +621,14 @@ static int cmd_sync(int argc, char **argv) {
           "                per site at a time, a second apart\n"
           "  --retries N   attempts before a failing item is left alone (default 3)\n"
           "  --timeout S   per page, whole transfer (default 30)\n"
-          "\nFetches and extracts every pending item, and failed ones with attempts left.\n"
-          "Each step is committed as it completes: an interrupted sync continues where\n"
-          "it stopped.  Shows a progress bar on a terminal and ends with a summary line.\n",
+          "  --no-llm      fetch and extract only (no summaries and tags)\n"
+          "  --llm-model M the embedded engine's model (default " TG_LLM_DEFAULT_MODEL ")\n"
+          "  --llm-url URL an OpenAI-compatible endpoint instead (--llm-key K, $TINGLADO_LLM_KEY)\n"
+          "\nFetches and extracts every pending item, and failed ones with attempts left,\n"
+          "then enriches every extracted article as `read enrich` does (summary and tags,\n"
+          "by default from the embedded engine).  Each step is committed as it completes:\n"
+          "an interrupted sync continues where it stopped.  Shows a progress bar on a\n"
+          "terminal and ends with a summary line.\n",
           0, 0);
     tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
@@ -642,6 +658,18 @@ static int cmd_sync(int argc, char **argv) {
         if (ui.tty)
             fputs("\r\033[K", stderr);
         printf("sync: %zu items: %zu extracted, %zu failed in %.1f s\n", st.total, st.extracted, st.failed, secs);
+        fflush(stdout);
+    }
+    /* enrichment after every fetch: the model is loaded only when there is
+     * something to enrich, and a failing article is left for the next run */
+    int64_t counts[5] = {0}, total = 0;
+    if (!rc && !o.llm.none && !tg_library_count(lib, counts, &total) && counts[TG_ITEM_EXTRACTED] > 0) {
+        tg_llm *llm = tg__cli_llm_open(&o.llm);
+        size_t done = 0, failed = 0;
+        rc = !llm || tg__cli_enrich_all(lib, llm, 0, &done, &failed) ? 1 : 0;
+        if (llm)
+            printf("enrich: %zu articles: %zu enriched, %zu failed\n", done + failed, done, failed);
+        tg_llm_free(llm); /* failed articles, like failed fetches, wait for the next sync */
     }
     tg_library_close(lib);
     return rc;
@@ -663,7 +691,8 @@ int tg_cli_read(int argc, char **argv) {
     } table[] = {{"add", cmd_add},   {"import", cmd_import},   {"export", cmd_export}, {"list", cmd_list},
                  {"show", cmd_show}, {"tag", cmd_tag},         {"archive", cmd_archive}, {"search", cmd_search},
                  {"extract", cmd_extract}, {"sync", cmd_sync}, {"feed", tg__cli_read_feed},
-                 {"embed", tg__cli_read_embed}, {"enrich", tg__cli_read_enrich}};
+                 {"embed", tg__cli_read_embed}, {"enrich", tg__cli_read_enrich}, {"ask", tg__cli_read_ask},
+                 {"digest", tg__cli_read_digest}};
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
         if (!strcmp(cmd, table[i].name))
             return table[i].fn(argc - 1, argv + 1);

@@ -1,30 +1,25 @@
 /*
- * enrich.c — summaries and tags from a language model behind an
- * OpenAI-compatible chat endpoint (tinglado serve, llama.cpp's server,
- * vLLM, a hosted API), and storing them.
+ * enrich.c — summaries and tags of articles from a language model (any
+ * tg_llm: the embedded engine or an OpenAI-compatible endpoint), and
+ * storing them.
  *
- * The request asks for JSON under a JSON Schema (response_format
- * json_schema, strict), so a server that constrains decoding — tinglado
- * serve does — always returns something that parses; the reply is still
- * validated here (a summary, 3-7 tags) and anything else is an error that
- * leaves the item as it was.  The owner's existing tags are offered first so
- * the library's vocabulary stays small.  Long articles are cut to a
- * character budget (the start of an article carries its point).
+ * The reply is asked for as JSON under a JSON Schema, so a constrained
+ * decoder — the embedded engine, tinglado serve — always returns something
+ * that parses; it is still validated here (a summary, 3-7 tags, no
+ * schema-valid junk) and anything else is an error that leaves the item as
+ * it was.  The owner's existing tags are offered first so the library's
+ * vocabulary stays small.  Long articles are cut to a byte budget (the
+ * start of an article carries its point).  One worked example shows a
+ * pretrained model the pattern to continue.
  */
 #include "read/store.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-tg_llm_params tg_llm_default_params(void) {
-    return (tg_llm_params){.model = "default", .timeout_s = 300, .max_chars = 6000, .max_tokens = 400};
-}
 
 void tg_enrichment_clear(tg_enrichment *e) {
     if (!e)
@@ -34,13 +29,6 @@ void tg_enrichment_clear(tg_enrichment *e) {
         free(e->tags[i]);
     free(e->tags);
     memset(e, 0, sizeof *e);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *user) {
-    tg__buf *b = user;
-    if (b->len + size * n > (4u << 20))
-        return 0; /* a chat reply is small: 4 MiB is a broken server */
-    return tg__buf_append(b, p, size * n) ? size * n : 0;
 }
 
 /* The text cut to at most max bytes at a UTF-8 boundary, preferring a
@@ -58,10 +46,40 @@ static size_t cut(const char *text, size_t max) {
     return k;
 }
 
-static json_t *schema(void) {
-    return json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:{s:s}, s:i, s:i}}, s:[s,s], s:b}", "type", "object",
-                     "properties", "summary", "type", "string", "tags", "type", "array", "items", "type", "string",
-                     "minItems", 3, "maxItems", 7, "required", "summary", "tags", "additionalProperties", 0);
+/* maxLength bounds keep a greedy base model from running a string past the
+ * token budget (it would then never close the JSON). */
+/* Case-blind search in the first n bytes of text. */
+static bool memmem_ci(const char *text, size_t n, const char *needle) {
+    size_t m = strlen(needle);
+    for (size_t i = 0; m && i + m <= n; i++)
+        if (!strncasecmp(text + i, needle, m))
+            return true;
+    return false;
+}
+
+static const char SCHEMA[] =
+    "{\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\",\"maxLength\":500},"
+    "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":30},\"minItems\":3,\"maxItems\":7}},"
+    "\"required\":[\"summary\",\"tags\"],\"additionalProperties\":false}";
+
+static const tg_llm_example EXAMPLE = {
+    "Title: City buses switch to batteries\n\n"
+    "The city of Lund replaced its last diesel buses with battery-electric ones this spring. The transport office "
+    "says running costs fell by a third, mostly because electricity is cheaper than diesel and electric motors need "
+    "less maintenance. Drivers report quieter rides, and the buses charge overnight at the depot.",
+    "{\"summary\": \"Lund replaced its last diesel buses with battery-electric ones this spring. Running costs fell by "
+    "a third because electricity is cheaper than diesel and the motors need less maintenance.\", \"tags\": "
+    "[\"transport\", \"electric vehicles\", \"cities\"]}"};
+
+/* A tag of the worked example that the article never mentions: a small
+ * pretrained model repeats the example's tags when it has nothing better
+ * (seen with Gemma 3 270M), which would tag every article "transport". */
+static bool copied_tag(const char *tag, const char *title, const char *text, size_t n) {
+    static const char *const example_tags[] = {"transport", "electric vehicles", "cities", "lund"};
+    bool from_example = false;
+    for (size_t i = 0; i < sizeof example_tags / sizeof *example_tags; i++)
+        from_example |= !strcasecmp(tag, example_tags[i]);
+    return from_example && !(title && strcasestr(title, tag)) && !memmem_ci(text, n, tag);
 }
 
 static size_t words(const char *s) {
@@ -86,14 +104,11 @@ static bool tags_have_letters(const json_t *tags) {
     return true;
 }
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static void init_curl(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
-tg_status tg_enrich_openai(const tg_llm_params *p, const char *title, const char *text, const char *const *known,
-                           size_t n_known, tg_enrichment *out) {
+tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char *const *known, size_t n_known,
+                    int32_t max_chars, tg_enrichment *out) {
     memset(out, 0, sizeof *out);
-    if (!p || !p->url || !*p->url || !text)
-        return tg__fail(TG_ERR_ARG, "enrich: need an endpoint URL and a text");
+    if (!llm || !text)
+        return tg__fail(TG_ERR_ARG, "enrich: need a language model and a text");
     tg__buf sys = {0}, user = {0};
     tg__buf_puts(&sys, "You summarise articles for a personal reading list. Reply with JSON: \"summary\" is 2 to 4 "
                        "plain sentences saying what the article says (not what it is about), in the article's "
@@ -104,100 +119,55 @@ tg_status tg_enrich_openai(const tg_llm_params *p, const char *title, const char
             tg__buf_printf(&sys, "%s%s", i ? ", " : "", known[i]);
         tg__buf_puts(&sys, ".");
     }
-    size_t n = cut(text, p->max_chars ? (size_t)p->max_chars : 6000);
+    size_t n = cut(text, max_chars > 0 ? (size_t)max_chars : 6000);
     tg__buf_printf(&user, "Title: %s\n\n", title ? title : "(none)");
     tg__buf_append(&user, text, n);
     if (n < strlen(text))
         tg__buf_puts(&user, "\n\n[… the rest of the article is cut]");
     char *s_sys = tg__buf_take(&sys), *s_user = tg__buf_take(&user);
-    json_t *req = s_sys && s_user
-                      ? json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:f, s:i, s:{s:s, s:{s:s, s:b, s:o}}}", "model",
-                                  p->model ? p->model : "default", "messages", "role", "system", "content", s_sys,
-                                  "role", "user", "content", s_user, "temperature", 0.0, "max_tokens",
-                                  p->max_tokens > 0 ? p->max_tokens : 400, "response_format", "type", "json_schema",
-                                  "json_schema", "name", "enrichment", "strict", 1, "schema", schema())
-                      : NULL;
+    tg_status st = TG_OK;
+    char *content = NULL;
+    if (!s_sys || !s_user)
+        st = tg__fail(TG_ERR_NOMEM, "enrich: out of memory");
+    else
+        st = tg_llm_complete_json(llm, &(tg_llm_request){.instructions = s_sys, .examples = &EXAMPLE, .n_examples = 1,
+                                                          .input = s_user, .schema = SCHEMA, .max_tokens = 0},
+                                  &content);
     free(s_sys);
     free(s_user);
-    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-    json_decref(req);
-    if (!body)
-        return tg__fail(TG_ERR_NOMEM, "enrich: out of memory");
-
-    pthread_once(&once, init_curl);
-    CURL *h = curl_easy_init();
-    char url[2048], auth[1024];
-    snprintf(url, sizeof url, "%s%schat/completions", p->url, p->url[strlen(p->url) - 1] == '/' ? "" : "/");
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    if (p->key && *p->key) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", p->key);
-        hdr = curl_slist_append(hdr, auth);
-    }
-    tg__buf resp = {0};
-    tg_status st = TG_OK;
-    if (!h || !hdr) {
-        st = tg__fail(TG_ERR_NOMEM, "enrich: libcurl setup failed");
-        goto done;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, p->timeout_s > 0 ? p->timeout_s : 300L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK) {
-        st = tg__fail(TG_ERR_IO, "%s: %s", url, curl_easy_strerror(rc));
-        goto done;
-    }
+    if (st)
+        return st;
+    const char *who = tg_llm_name(llm);
     json_error_t err;
-    json_t *j = json_loadb((const char *)resp.data, resp.len, 0, &err);
-    if (status != 200) {
-        const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
-        st = tg__fail(TG_ERR_IO, "%s: HTTP %ld%s%s", url, status, msg ? ": " : "", msg ? msg : "");
-        json_decref(j);
-        goto done;
-    }
-    const char *content = json_string_value(
-        json_object_get(json_object_get(json_array_get(json_object_get(j, "choices"), 0), "message"), "content"));
-    json_t *c = content ? json_loads(content, 0, &err) : NULL;
+    json_t *c = json_loads(content, 0, &err);
     const char *summary = json_string_value(json_object_get(c, "summary"));
     json_t *tags = json_object_get(c, "tags");
-    if (!content) {
-        st = tg__fail(TG_ERR_FORMAT, "%s: no choices[0].message.content in the reply", url);
-    } else if (!c || !summary || !*summary || !json_is_array(tags)) {
-        st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not {\"summary\", \"tags\"} JSON: %.120s", url, content);
+    if (!c || !summary || !*summary || !json_is_array(tags)) {
+        st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not {\"summary\", \"tags\"} JSON: %.120s", who, content);
     } else if (json_array_size(tags) < 3 || json_array_size(tags) > 7) {
-        st = tg__fail(TG_ERR_FORMAT, "%s: %zu tags in the reply (want 3 to 7)", url, json_array_size(tags));
+        st = tg__fail(TG_ERR_FORMAT, "%s: %zu tags in the reply (want 3 to 7)", who, json_array_size(tags));
     } else if (words(summary) < 6 || !tags_have_letters(tags)) {
         /* schema-valid but empty: a base model fills a constrained reply with "1", "2" … */
-        st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not a usable summary and tags: %.120s", url, content);
+        st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not a usable summary and tags: %.120s", who, content);
     } else {
         out->summary = tg__strndup(summary, strlen(summary));
         out->tags = tg__calloc(json_array_size(tags), sizeof *out->tags);
         size_t i;
         json_t *t;
         json_array_foreach(tags, i, t) {
-            if (json_is_string(t) && *json_string_value(t) && out->tags)
-                out->tags[out->n_tags++] = tg__strndup(json_string_value(t), strlen(json_string_value(t)));
+            const char *v = json_string_value(t);
+            if (v && *v && out->tags && !copied_tag(v, title, text, n))
+                out->tags[out->n_tags++] = tg__strndup(v, strlen(v));
         }
         if (!out->summary || !out->tags)
             st = TG_ERR_NOMEM;
+        else if (out->n_tags < 3)
+            st = tg__fail(TG_ERR_FORMAT, "%s: the reply repeats the worked example's tags: %.120s", who, content);
     }
     json_decref(c);
-    json_decref(j);
-done:
+    free(content);
     if (st)
         tg_enrichment_clear(out);
-    tg__buf_free(&resp);
-    curl_slist_free_all(hdr);
-    if (h)
-        curl_easy_cleanup(h);
-    free(body);
     return st;
 }
 

@@ -83,7 +83,7 @@ def main():
     env = dict(os.environ, TINGLADO_HOST_DELAY="0")
     subprocess.run([a.bin, "read", "import", urls, "--db", db], check=True, env=env)
     t0 = time.time()
-    r = subprocess.run([a.bin, "read", "sync", "--jobs", "4", "--db", db], capture_output=True, text=True, env=env)
+    r = subprocess.run([a.bin, "read", "sync", "--no-llm", "--jobs", "4", "--db", db], capture_output=True, text=True, env=env)
     print(r.stdout.strip(), f"(wall {time.time() - t0:.1f} s)")
     for s in servers:
         s.shutdown()

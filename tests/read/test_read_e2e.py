@@ -231,7 +231,7 @@ def main():
 
         # ---- 2. sync
         t0 = time.time()
-        r = run("sync", "--jobs", "4", "--timeout", "2", "--retries", "1", db=db)
+        r = run("sync", "--no-llm", "--jobs", "4", "--timeout", "2", "--retries", "1", db=db)
         secs = time.time() - t0
         print(f"  sync: {r.stdout.strip()} (wall {secs:.1f} s)")
         m = re.search(r"sync: (\d+) items: (\d+) extracted, (\d+) failed", r.stdout)
@@ -239,9 +239,9 @@ def main():
         check(m and int(m.group(3)) == len(bad), f"failed count (the flaky page passes on the fetch's retry): {r.stdout}")
         check("HTTP 404" in r.stderr, "errors are reported as they happen")
         # failed items are retried while they have attempts left, then left alone
-        r2 = run("sync", "--jobs", "2", "--timeout", "2", "--retries", "2", db=db)
+        r2 = run("sync", "--no-llm", "--jobs", "2", "--timeout", "2", "--retries", "2", db=db)
         check(f"{len(bad)} items: 0 extracted, {len(bad)} failed" in r2.stdout, f"second sync: {r2.stdout}")
-        r3 = run("sync", "--retries", "2", db=db)
+        r3 = run("sync", "--no-llm", "--retries", "2", db=db)
         check("sync: 0 items" in r3.stdout, f"third sync has nothing left: {r3.stdout}")
         c = sqlite3.connect(db)
         states = dict(c.execute("SELECT url, state FROM items").fetchall())
@@ -336,7 +336,7 @@ def main():
         run("show", "999999", db=db, check_rc=1)
         run("show", "abc", db=db, check_rc=2)
         run("frobnicate", check_rc=2)
-        run("sync", "--jobs", "0", db=db, check_rc=2)
+        run("sync", "--no-llm", "--jobs", "0", db=db, check_rc=2)
         run("import", os.path.join(tmp, "nope.csv"), db=db, check_rc=1)
         r = run("--help", check_rc=0)
         check("sync" in r.stdout and "search" in r.stdout, "read --help")
@@ -360,7 +360,7 @@ def main():
                 f.write("\n".join(two) + "\n")
             run("import", upath, db=pdb)
             Handler.reset_counts()
-            r = run("sync", "--jobs", jobs, db=pdb)
+            r = run("sync", "--no-llm", "--jobs", jobs, db=pdb)
             check("6 extracted" in r.stdout, f"polite sync: {r.stdout} {r.stderr}")
             check(Handler.max_per_host == 1 and Handler.max_inflight == want_max,
                   f"--jobs {jobs}: {Handler.max_inflight} requests at once, {Handler.max_per_host} per host")
@@ -370,7 +370,7 @@ def main():
             f.write("\n".join(f"{base}/pause/d{i}" for i in range(3)) + "\n")
         run("import", os.path.join(tmp, "delay.txt"), db=pdb)
         t0 = time.time()
-        run("sync", db=pdb, env={"TINGLADO_HOST_DELAY": "0.5"})
+        run("sync", "--no-llm", db=pdb, env={"TINGLADO_HOST_DELAY": "0.5"})
         took = time.time() - t0
         check(took >= 3 * 0.3 + 2 * 0.5, f"3 pages of one host with 0.5 s delay took only {took:.2f} s")
 
@@ -386,7 +386,7 @@ def main():
               and "no RSS <item> or Atom <entry>" in r.stderr, f"feed sync: {r.stdout} {r.stderr}")
         r = run("feed", "sync", db=fdb, check_rc=1)
         check("0 new items" in r.stdout, f"second feed sync adds nothing: {r.stdout}")
-        r = run("sync", db=fdb)
+        r = run("sync", "--no-llm", db=fdb)
         check("4 items: 4 extracted" in r.stdout, f"sync after feed sync: {r.stdout}")
         j = json.loads(run("list", "--json", db=fdb).stdout)
         check(sorted(x["saved"] for x in j) == ["2024-01-01", "2024-01-02", "2024-01-03", "2024-02-01"],
@@ -405,7 +405,7 @@ def main():
             f.write("\n".join(f"{base}/{n}/" for n in ("aclu", "bbc-1", "cnn", "mozilla-2", "nytimes-2", "wapo-1",
                                                          "guardian-1")) + "\n")
         run("import", os.path.join(tmp, "h.txt"), db=hdb)
-        run("sync", db=hdb)
+        run("sync", "--no-llm", db=hdb)
         t0 = time.time()
         r = run("embed", "-m", gguf, "-t", "2", db=hdb)
         print(f"  embed: {r.stdout.strip()} (wall {time.time() - t0:.1f} s)")
@@ -436,7 +436,7 @@ def main():
         run("import", urls, db=seed_db)
         shutil.copy(seed_db, ref_db)
         t0 = time.time()
-        run("sync", "--jobs", "3", "--retries", "1", db=ref_db)
+        run("sync", "--no-llm", "--jobs", "3", "--retries", "1", db=ref_db)
         full = time.time() - t0
 
         def snapshot(path):
@@ -459,14 +459,14 @@ def main():
             tdb = os.path.join(tmp, f"crash{trial}.db")
             shutil.copy(seed_db, tdb)
             env = dict(os.environ, TINGLADO_NOW="1750000000", TINGLADO_HOST_DELAY="0")
-            p = subprocess.Popen([BIN, "read", "sync", "--jobs", "3", "--retries", "1", "--db", tdb],
+            p = subprocess.Popen([BIN, "read", "sync", "--no-llm", "--jobs", "3", "--retries", "1", "--db", tdb],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             time.sleep(rnd.uniform(0.02, max(0.05, full * 0.9)))
             if p.poll() is None:
                 os.kill(p.pid, signal.SIGKILL)
                 killed_mid += 1
             p.wait()
-            run("sync", "--jobs", "3", "--retries", "1", db=tdb)
+            run("sync", "--no-llm", "--jobs", "3", "--retries", "1", db=tdb)
             got = snapshot(tdb)
             check(got[0] == "ok", f"trial {trial}: integrity_check {got[0]}")
             check(got[5] == 0 and len(got[1]) == len(ref[1]), f"trial {trial}: {len(got[1])} items, {got[5]} duplicates")

@@ -111,7 +111,7 @@ def main():
         with open(os.path.join(tmp, "u.txt"), "w") as f:
             f.write("".join(f"{base}/{n}/\n" for n in ("aclu", "bbc-1", "nytimes-2", "wapo-1", "lwn-1")))
         run("import", os.path.join(tmp, "u.txt"), "--db", db)
-        run("sync", "--db", db)
+        run("sync", "--no-llm", "--db", db)
         url = f"http://127.0.0.1:{llm.server_address[1]}/v1"
         # a wrong key: every request fails with the server's message, nothing changes
         r = run("enrich", "--llm-url", url, "--llm-key", "wrong", "-n", "1", "--db", db, rc=1)
@@ -158,7 +158,7 @@ def main():
         requests.clear()
         run("enrich", "--llm-url", url, "--db", db, rc=1, env={"TINGLADO_LLM_KEY": "sekrit"})
         check(len(requests) == 3, f"retry sends {len(requests)} requests")
-        run("enrich", "--db", db, rc=2)
+        run("enrich", "--no-llm", "--db", db, rc=2)
         r = run("enrich", "--help")
         check(r.stdout.startswith("usage: tinglado read enrich"), "enrich --help")
         r = run("enrich", "--llm-url", "http://127.0.0.1:1/v1", "--db", db, rc=1, env={"TINGLADO_LLM_KEY": "sekrit"})
