@@ -106,10 +106,17 @@ typedef struct matmul_job {
     int64_t y_stride;
 } matmul_job;
 
+/* Output rows are handed out in units of MATMUL_ROW_UNIT (a multiple of
+ * every kernel's register tile, so only the matrix's last unit has an edge). */
+#define MATMUL_ROW_UNIT 16
+#define MATMUL_SHARES_PER_THREAD 4
+
 static void matmul_worker(void *arg, int ith, int nth) {
     matmul_job *j = arg;
-    long o0, o1;
-    tg_pool_split((long)j->w->n_out, ith, nth, &o0, &o1);
+    const long units = ((long)j->w->n_out + MATMUL_ROW_UNIT - 1) / MATMUL_ROW_UNIT;
+    long u0, u1;
+    tg_pool_split(units, ith, nth, &u0, &u1);
+    const long o0 = u0 * MATMUL_ROW_UNIT, o1 = TG_MIN(u1 * MATMUL_ROW_UNIT, (long)j->w->n_out);
     if (o1 <= o0)
         return;
     /* kernels: this thread's rows times the activations, in chunks of rows
@@ -135,7 +142,11 @@ void tg__matmul(tg_pool *pool, const tg__mat *w, int64_t mat, const void *act, i
         .y = y,
         .y_stride = y_stride,
     };
-    tg_pool_run(pool, matmul_worker, &j);
+    /* several shares per thread, so a thread slowed down by something else
+     * on the machine hands its unclaimed shares to the others */
+    const long units = ((long)w->n_out + MATMUL_ROW_UNIT - 1) / MATMUL_ROW_UNIT;
+    const int nt = tg_pool_size(pool);
+    tg_pool_run_shares(pool, matmul_worker, &j, (int)TG_MAX(1L, TG_MIN((long)nt * MATMUL_SHARES_PER_THREAD, units)));
 }
 
 void tg__matmul_f32(tg_pool *pool, const tg__mat *w, int64_t mat, const float *x, int64_t n_rows,
