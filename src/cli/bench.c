@@ -21,8 +21,11 @@
 #include <string.h>
 #include <time.h>
 
+/* the most sequences --batch decodes side by side (a server's slots) */
+#define TG_BENCH_MAX_BATCH 64
+
 static void usage(FILE *f) {
-    fputs("usage: tinglado bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 5] [--json]\n"
+    fputs("usage: tinglado bench -m MODEL [-p 512] [-n 128] [-b 1] [-t THREADS] [-r 5] [--json]\n"
           "\n"
           "Prompt processing (pp) and generation (tg) speed in tokens/s, median with a 95%\n"
           "bootstrap interval over the repetitions, and the decode roofline (weight bytes per\n"
@@ -31,6 +34,9 @@ static void usage(FILE *f) {
           "  -m, --model NAME     a GGUF path or a cached model name\n"
           "  -p, --n-prompt P     prompt tokens per pp run (default 512; 0 skips pp)\n"
           "  -n, --n-gen N        generated tokens per tg run (default 128; 0 skips tg)\n"
+          "  -b, --batch B        tg decodes B sequences side by side, a token each per step\n"
+          "                       (as a server with B busy slots); tokens/s counts all B\n"
+          "                       (default 1)\n"
           "  -t, --threads N      threads (default: all CPUs)\n"
           "  -r, --reps R         repetitions (default 5)\n"
           "      --no-roofline    skip the memory bandwidth measurement\n"
@@ -46,18 +52,28 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Tokens/s of one pp run (or tg run when one_by_one); with a meter, its
- * attributed joules in *joules. */
-static double timed_run(tg_ctx *ctx, const tg_token *toks, int32_t n, bool one_by_one, bool *ok, tg_meter *meter,
-                        double *joules) {
-    tg_ctx_seq_truncate(ctx, 0, 0);
+/* Tokens/s of one pp run, or of one tg run when one_by_one: n steps of
+ * n_seq tokens, one per sequence (n_seq > 1 is a server's batched decode);
+ * with a meter, its attributed joules in *joules. */
+static double timed_run(tg_ctx *ctx, const tg_token *toks, int32_t n, bool one_by_one, int32_t n_seq, bool *ok,
+                        tg_meter *meter, double *joules) {
+    for (int32_t q = 0; q < n_seq; q++)
+        tg_ctx_seq_truncate(ctx, q, 0);
+    tg_token step_tok[TG_BENCH_MAX_BATCH];
+    int32_t step_seq[TG_BENCH_MAX_BATCH];
+    int8_t step_out[TG_BENCH_MAX_BATCH];
     tg_meter_reading e0, e1;
     if (meter && tg_meter_read(meter, &e0) != TG_OK)
         *ok = false;
     double t0 = now_s();
     if (one_by_one) {
         for (int32_t i = 0; i < n && *ok; i++) {
-            tg_batch b = {.n = 1, .token = &toks[i]};
+            for (int32_t q = 0; q < n_seq; q++) {
+                step_tok[q] = toks[(i + 7 * q) % n]; /* sequences differ, as real ones do */
+                step_seq[q] = q;
+                step_out[q] = 1;
+            }
+            tg_batch b = {.n = n_seq, .token = step_tok, .seq = step_seq, .output = step_out};
             *ok = tg_ctx_decode(ctx, &b) == TG_OK;
         }
     } else {
@@ -69,7 +85,7 @@ static double timed_run(tg_ctx *ctx, const tg_token *toks, int32_t n, bool one_b
         *ok = tg_meter_read(meter, &e1) == TG_OK;
         *joules = tg_meter_joules(meter, &e0, &e1);
     }
-    return (double)n / (t1 - t0);
+    return (double)n * (one_by_one ? n_seq : 1) / (t1 - t0);
 }
 
 static void print_json_est(const char *name, int32_t tokens, const tg_estimate *e, const double *samples) {
@@ -86,6 +102,7 @@ int tg_cli_bench(int argc, char **argv) {
         {"model", required_argument, NULL, 'm'}, {"n-prompt", required_argument, NULL, 'p'},
         {"n-gen", required_argument, NULL, 'n'}, {"threads", required_argument, NULL, 't'},
         {"reps", required_argument, NULL, 'r'},  {"json", no_argument, NULL, OPT_JSON},
+        {"batch", required_argument, NULL, 'b'},
         {"no-roofline", no_argument, NULL, OPT_NO_ROOF}, {"help", no_argument, NULL, 'h'},
         {"energy", no_argument, NULL, OPT_ENERGY}, {"estimate", no_argument, NULL, OPT_ESTIMATE},
         {"watts", required_argument, NULL, OPT_ENERGY_ARG}, {"idle-seconds", required_argument, NULL, OPT_ENERGY_ARG},
@@ -93,12 +110,12 @@ int tg_cli_bench(int argc, char **argv) {
         {0},
     };
     const char *model_arg = NULL;
-    long n_prompt = 512, n_gen = 128, threads = 0, reps = 5;
+    long n_prompt = 512, n_gen = 128, threads = 0, reps = 5, batch = 1;
     bool json = false, roofline = true;
     tg_cli_energy_opts eo = tg_cli_energy_defaults();
     int c, oi = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:p:n:t:r:h", opts, &oi)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:p:n:b:t:r:h", opts, &oi)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
         case 'p':
@@ -107,6 +124,10 @@ int tg_cli_bench(int argc, char **argv) {
             break;
         case 'n':
             if (!tg_cli_parse_int("--n-gen", optarg, 0, 1 << 16, &n_gen))
+                return 2;
+            break;
+        case 'b':
+            if (!tg_cli_parse_int("--batch", optarg, 1, TG_BENCH_MAX_BATCH, &batch))
                 return 2;
             break;
         case 't':
@@ -152,8 +173,9 @@ int tg_cli_bench(int argc, char **argv) {
     const long n_max = n_prompt > n_gen ? n_prompt : n_gen;
     tg_ctx_params cp = tg_ctx_default_params();
     cp.n_ctx = (int32_t)(n_max + 16);
-    cp.n_ubatch = (int32_t)(n_prompt > 0 ? n_prompt : 1);
+    cp.n_ubatch = (int32_t)(n_prompt > batch ? n_prompt : batch);
     cp.n_threads = (int)threads;
+    cp.n_seq = (int32_t)batch;
     if (!(ctx = tg_ctx_new(m, &cp))) {
         rc = tg_cli_fail("bench");
         goto out;
@@ -174,14 +196,14 @@ int tg_cli_bench(int argc, char **argv) {
     }
     bool ok = true;
     if (n_prompt)
-        timed_run(ctx, toks, (int32_t)n_prompt, false, &ok, NULL, NULL);
+        timed_run(ctx, toks, (int32_t)n_prompt, false, 1, &ok, NULL, NULL);
     if (n_gen)
-        timed_run(ctx, toks, (int32_t)(n_gen < 16 ? n_gen : 16), true, &ok, NULL, NULL);
+        timed_run(ctx, toks, (int32_t)(n_gen < 16 ? n_gen : 16), true, (int32_t)batch, &ok, NULL, NULL);
     for (long r = 0; r < reps && ok; r++) {
         if (n_prompt)
-            pp[r] = timed_run(ctx, toks, (int32_t)n_prompt, false, &ok, meter, &jpp[r]);
+            pp[r] = timed_run(ctx, toks, (int32_t)n_prompt, false, 1, &ok, meter, &jpp[r]);
         if (n_gen)
-            tg[r] = timed_run(ctx, toks, (int32_t)n_gen, true, &ok, meter, &jtg[r]);
+            tg[r] = timed_run(ctx, toks, (int32_t)n_gen, true, (int32_t)batch, &ok, meter, &jtg[r]);
         if (!json)
             fprintf(stderr, "\rrep %ld/%ld", r + 1, reps);
     }
@@ -195,7 +217,7 @@ int tg_cli_bench(int argc, char **argv) {
     tg_estimate etg = tg_stats_median_boot(tg, (size_t)reps, 2000, 2);
     const uint64_t wbytes = tg_model_weight_bytes(m);
     tg_estimate bw = {0};
-    if (roofline && n_gen)
+    if (roofline && n_gen && batch == 1) /* the roofline is one token per weight read */
         bw = tg_measure_read_bandwidth(tg_ctx_n_threads(ctx), (size_t)1 << 30, (int)(reps < 5 ? 5 : reps));
     const double roof = bw.value > 0 ? bw.value * 1e9 / (double)wbytes : 0.0;
     const int nt = tg_ctx_n_threads(ctx);
@@ -209,6 +231,7 @@ int tg_cli_bench(int argc, char **argv) {
         }
         if (n_gen) {
             print_json_est("tg", (int32_t)n_gen, &etg, tg);
+            printf(",\"batch\":%ld", batch);
             putchar(',');
         }
         if (bw.value > 0)
@@ -224,7 +247,10 @@ int tg_cli_bench(int argc, char **argv) {
         if (n_prompt)
             printf("pp%-6ld %12.2f  [%8.2f, %8.2f]    %zu\n", n_prompt, epp.value, epp.lo, epp.hi, epp.n);
         if (n_gen)
-            printf("tg%-6ld %12.2f  [%8.2f, %8.2f]    %zu\n", n_gen, etg.value, etg.lo, etg.hi, etg.n);
+            printf("tg%-6ld %12.2f  [%8.2f, %8.2f]    %zu%s\n", n_gen, etg.value, etg.lo, etg.hi, etg.n,
+                   batch > 1 ? "    (all sequences of the batch)" : "");
+        if (n_gen && batch > 1)
+            printf("(tg: %ld sequences side by side, %ld tokens each per run)\n", batch, n_gen);
         if (bw.value > 0) {
             printf("memory read bandwidth %.1f GB/s [%.1f, %.1f] (n=%zu)\n", bw.value, bw.lo, bw.hi, bw.n);
             printf("decode roofline: %.1f MB of weights per token → %.1f tokens/s; tg reaches %.0f%% "
