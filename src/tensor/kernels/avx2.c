@@ -307,6 +307,14 @@ INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, in
     const int64_t na_full = na - na % L_NR;
     int64_t o = 0;
     for (; o + L_MR <= nw; o += L_MR) {
+        /* the next tile's rows (contiguous) on their way to the cache while
+         * this one computes: the hardware prefetchers follow a tile's four
+         * interleaved streams poorly (Zen 3, Q8_0 rows of 640 x 8 activation
+         * rows — the default model's output projection in a server's
+         * batched decode: 87-93 ms without, 51-64 with) */
+        if (o + 2 * L_MR <= nw)
+            for (size_t off = 0; off < L_MR * ws; off += 64)
+                _mm_prefetch((const char *)(w + (o + L_MR) * ws + off), _MM_HINT_T0);
         for (int64_t r = 0; r < na_full; r += L_NR)
             legacy_tile(kind, L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
         if (na_full < na)
