@@ -25,7 +25,7 @@
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* base64 of n bytes (NUL-terminated, malloc'd). */
-static char *base64(const uint8_t *p, size_t n) {
+char *tg__base64(const uint8_t *p, size_t n) {
     char *out = malloc(4 * ((n + 2) / 3) + 1), *o = out;
     if (!out)
         return NULL;
@@ -78,66 +78,111 @@ static int token_input(const json_t *arr, int32_t n_vocab, int32_t max_tokens, t
     return 200;
 }
 
-int tg__embeddings(tg__app *app, const char *body, size_t len, char **out) {
-    *out = NULL;
+void tg__embreq_free(tg__embreq *r) {
+    if (r->ids)
+        for (size_t i = 0; i < r->n; i++)
+            free(r->ids[i]);
+    free(r->ids);
+    free(r->n_ids);
+    free(r->texts);
+    free(r->lens);
+    json_decref(r->req);
+    memset(r, 0, sizeof *r);
+}
+
+int tg__embreq_parse(const char *body, size_t len, const tg__embed_limits *lim, tg__embreq *r, char **err) {
+    memset(r, 0, sizeof *r);
+    *err = NULL;
     json_error_t je;
-    json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je), *reply = NULL;
-    const char **texts = NULL;
-    size_t *lens = NULL, *n_ids = NULL, n = 0;
-    tg_token **ids = NULL;
-    float *vec = NULL;
-    tg_embed_info *info = NULL;
-    int status = 200;
+    json_t *req = r->req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!req) {
         char msg[300];
         snprintf(msg, sizeof msg, "the body is not valid JSON: %s (line %d, column %d)", je.text, je.line,
                  je.column);
-        status = refuse(out, 400, msg, NULL, NULL);
-        goto done;
+        return refuse(err, 400, msg, NULL, NULL);
     }
-    if (!json_is_object(req)) {
-        status = refuse(out, 400, "the body must be a JSON object", NULL, NULL);
-        goto done;
-    }
+    if (!json_is_object(req))
+        return refuse(err, 400, "the body must be a JSON object", NULL, NULL);
     const json_t *input = json_object_get(req, "input"), *fmt = json_object_get(req, "encoding_format"),
                  *dims = json_object_get(req, "dimensions");
-    bool b64 = false;
     if (fmt && !json_is_null(fmt)) {
         const char *f = json_string_value(fmt);
-        if (!f || (strcmp(f, "float") && strcmp(f, "base64"))) {
-            status = refuse(out, 400, "'encoding_format' must be \"float\" or \"base64\"", "encoding_format", NULL);
-            goto done;
-        }
-        b64 = !strcmp(f, "base64");
+        if (!f || (strcmp(f, "float") && strcmp(f, "base64")))
+            return refuse(err, 400, "'encoding_format' must be \"float\" or \"base64\"", "encoding_format", NULL);
+        r->b64 = !strcmp(f, "base64");
     }
-    const int32_t dim = tg_embedder_dim(app->embedder), max_tok = tg_embedder_max_tokens(app->embedder);
-    const int32_t n_vocab = tg_vocab_n_tokens(tg_embedder_vocab(app->embedder));
-    if (dims && !json_is_null(dims) && (!json_is_integer(dims) || json_integer_value(dims) != dim)) {
+    if (dims && !json_is_null(dims) && (!json_is_integer(dims) || json_integer_value(dims) != lim->dim)) {
         char msg[160];
-        snprintf(msg, sizeof msg, "this model's vectors have %d dimensions and cannot be shortened", (int)dim);
-        status = refuse(out, 400, msg, "dimensions", NULL);
-        goto done;
+        snprintf(msg, sizeof msg, "this model's vectors have %d dimensions and cannot be shortened", (int)lim->dim);
+        return refuse(err, 400, msg, "dimensions", NULL);
     }
     /* the four shapes of input, as a list of items */
-    bool tokens = false, one_ids = false; /* one_ids: input is a single array of ids */
+    bool one_ids = false; /* input is a single array of ids */
     if (json_is_string(input)) {
-        n = 1;
+        r->n = 1;
     } else if (json_is_array(input) && json_array_size(input) > 0) {
         const json_t *first = json_array_get(input, 0);
         one_ids = json_is_integer(first);
-        tokens = one_ids || json_is_array(first);
-        n = one_ids ? 1 : json_array_size(input);
+        r->tokens = one_ids || json_is_array(first);
+        r->n = one_ids ? 1 : json_array_size(input);
     } else {
-        status = refuse(out, 400, "'input' must be a non-empty string, array of strings, or array of token ids",
-                        "input", NULL);
-        goto done;
+        return refuse(err, 400, "'input' must be a non-empty string, array of strings, or array of token ids",
+                      "input", NULL);
     }
-    if (n > MAX_INPUTS) {
+    if (r->n > MAX_INPUTS) {
         char msg[120];
-        snprintf(msg, sizeof msg, "'input' holds %zu items; at most %d per request", n, MAX_INPUTS);
-        status = refuse(out, 400, msg, "input", NULL);
-        goto done;
+        snprintf(msg, sizeof msg, "'input' holds %zu items; at most %d per request", r->n, MAX_INPUTS);
+        return refuse(err, 400, msg, "input", NULL);
     }
+    const size_t n = r->n;
+    if (!r->tokens) {
+        r->texts = calloc(n, sizeof *r->texts);
+        r->lens = calloc(n, sizeof *r->lens);
+        if (!r->texts || !r->lens)
+            return refuse(err, 500, "out of memory", NULL, NULL);
+        for (size_t i = 0; i < n; i++) {
+            const json_t *t = json_is_string(input) ? input : json_array_get(input, i);
+            if (!json_is_string(t)) {
+                char msg[120];
+                snprintf(msg, sizeof msg, "'input[%zu]' is not a string (an array of inputs must be all strings "
+                                          "or all token-id arrays)", i);
+                return refuse(err, 400, msg, "input", NULL);
+            }
+            r->texts[i] = json_string_value(t);
+            r->lens[i] = json_string_length(t);
+        }
+        return 200;
+    }
+    r->ids = calloc(n, sizeof *r->ids);
+    r->n_ids = calloc(n, sizeof *r->n_ids);
+    if (!r->ids || !r->n_ids)
+        return refuse(err, 500, "out of memory", NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = one_ids ? input : json_array_get(input, i);
+        if (!json_is_array(a))
+            return refuse(err, 400, "an array of token-id inputs must hold only arrays", "input", NULL);
+        int status = token_input(a, lim->n_vocab, lim->max_tokens, &r->ids[i], &r->n_ids[i], err);
+        if (status != 200)
+            return status;
+        r->n_tokens += (int64_t)r->n_ids[i];
+    }
+    return 200;
+}
+
+int tg__embeddings(tg__app *app, const char *body, size_t len, char **out) {
+    *out = NULL;
+    const tg__embed_limits lim = {.dim = tg_embedder_dim(app->embedder),
+                                  .max_tokens = tg_embedder_max_tokens(app->embedder),
+                                  .n_vocab = tg_vocab_n_tokens(tg_embedder_vocab(app->embedder))};
+    const int32_t dim = lim.dim;
+    tg__embreq r;
+    json_t *reply = NULL;
+    float *vec = NULL;
+    tg_embed_info *info = NULL;
+    int status = tg__embreq_parse(body, len, &lim, &r, out);
+    if (status != 200)
+        goto done;
+    const size_t n = r.n;
     vec = malloc(n * (size_t)dim * sizeof *vec);
     info = calloc(n, sizeof *info);
     if (!vec || !info) {
@@ -146,50 +191,16 @@ int tg__embeddings(tg__app *app, const char *body, size_t len, char **out) {
     }
     int64_t n_tokens = 0;
     tg_status st;
-    if (!tokens) {
-        texts = calloc(n, sizeof *texts);
-        lens = calloc(n, sizeof *lens);
-        if (!texts || !lens) {
-            status = refuse(out, 500, "out of memory", NULL, NULL);
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            const json_t *t = json_is_string(input) ? input : json_array_get(input, i);
-            if (!json_is_string(t)) {
-                char msg[120];
-                snprintf(msg, sizeof msg, "'input[%zu]' is not a string (an array of inputs must be all strings "
-                                          "or all token-id arrays)", i);
-                status = refuse(out, 400, msg, "input", NULL);
-                goto done;
-            }
-            texts[i] = json_string_value(t);
-            lens[i] = json_string_length(t);
-        }
-        pthread_mutex_lock(&app->embed_mu);
-        st = tg_embed(app->embedder, texts, lens, n, vec, info);
+    pthread_mutex_lock(&app->embed_mu);
+    if (!r.tokens) {
+        st = tg_embed(app->embedder, r.texts, r.lens, n, vec, info);
         pthread_mutex_unlock(&app->embed_mu);
         for (size_t i = 0; i < n; i++)
             n_tokens += info[i].n_tokens;
     } else {
-        ids = calloc(n, sizeof *ids);
-        n_ids = calloc(n, sizeof *n_ids);
-        if (!ids || !n_ids) {
-            status = refuse(out, 500, "out of memory", NULL, NULL);
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            const json_t *a = one_ids ? input : json_array_get(input, i);
-            if (!json_is_array(a)) {
-                status = refuse(out, 400, "an array of token-id inputs must hold only arrays", "input", NULL);
-                goto done;
-            }
-            if ((status = token_input(a, n_vocab, max_tok, &ids[i], &n_ids[i], out)) != 200)
-                goto done;
-            n_tokens += (int64_t)n_ids[i];
-        }
-        pthread_mutex_lock(&app->embed_mu);
-        st = tg_embed_tokens(app->embedder, (const tg_token *const *)ids, n_ids, n, vec);
+        st = tg_embed_tokens(app->embedder, (const tg_token *const *)r.ids, r.n_ids, n, vec);
         pthread_mutex_unlock(&app->embed_mu);
+        n_tokens = r.n_tokens;
     }
     if (st != TG_OK) {
         status = refuse(out, st == TG_ERR_NOMEM ? 500 : 400, tg_last_error(), "input", NULL);
@@ -202,8 +213,8 @@ int tg__embeddings(tg__app *app, const char *body, size_t len, char **out) {
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_object(), *emb;
         const float *v = vec + i * (size_t)dim;
-        if (b64) {
-            char *s = base64((const uint8_t *)v, (size_t)dim * sizeof *v); /* x86-64: little-endian */
+        if (r.b64) {
+            char *s = tg__base64((const uint8_t *)v, (size_t)dim * sizeof *v); /* x86-64: little-endian */
             emb = s ? json_string(s) : NULL;
             free(s);
         } else {
@@ -231,16 +242,9 @@ int tg__embeddings(tg__app *app, const char *body, size_t len, char **out) {
     if (!*out)
         status = refuse(out, 500, "out of memory", NULL, NULL);
 done:
-    if (ids)
-        for (size_t i = 0; i < n; i++)
-            free(ids[i]);
-    free(ids);
-    free(n_ids);
-    free(texts);
-    free(lens);
+    tg__embreq_free(&r);
     free(vec);
     free(info);
     json_decref(reply);
-    json_decref(req);
     return status;
 }

@@ -392,6 +392,31 @@ int tg__gen_start(tg__app *app, tg__api api, const char *body, size_t len, tg__g
 /* POST /v1/embeddings with app->embedder set (embeddings.c): returns the
  * HTTP status and sets *out to the reply or the OpenAI error body (malloc'd). */
 int tg__embeddings(tg__app *app, const char *body, size_t len, char **out);
+
+/* An /v1/embeddings request body, validated against the model's limits but
+ * not yet run: n inputs, either texts (texts[i], lens[i] point into req) or
+ * token-id lists (ids[i], n_ids[i], malloc'd).  Split from tg__embeddings
+ * so the parser can be fuzzed without a model (fuzz/fuzz_embed_req.c). */
+typedef struct tg__embreq {
+    json_t *req;      /* the parsed body; texts point into it */
+    bool b64;         /* encoding_format "base64"             */
+    bool tokens;      /* inputs are token ids                 */
+    size_t n;
+    const char **texts;
+    size_t *lens;
+    tg_token **ids;
+    size_t *n_ids;
+    int64_t n_tokens; /* of the token-id inputs               */
+} tg__embreq;
+typedef struct tg__embed_limits {
+    int32_t dim, max_tokens, n_vocab;
+} tg__embed_limits;
+/* 200 with r filled, or the HTTP status with *err set to the OpenAI error
+ * body (malloc'd).  tg__embreq_free(r) in either case. */
+int tg__embreq_parse(const char *body, size_t len, const tg__embed_limits *lim, tg__embreq *r, char **err);
+void tg__embreq_free(tg__embreq *r);
+/* base64 of n bytes (NUL-terminated, malloc'd; NULL when out of memory). */
+char *tg__base64(const uint8_t *p, size_t n);
 void tg__gen_free(tg__gen *g);
 
 typedef struct tg__http tg__http;
