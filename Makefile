@@ -27,7 +27,10 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wformat=2 -Wvla $(WERROR)
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -g -fno-strict-aliasing -ffp-contract=off \
            -Iinclude -Isrc $(WARN) -MMD -MP -pthread
-LIBS    := -lpcre2-8 -lutf8proc -lcurl -ljansson -lmicrohttpd -lsqlite3 -lz -lgumbo -lm -pthread
+# poppler-glib (PDF text) brings GLib's headers; only src/read/pdf.c includes them.
+POPPLER_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags poppler-glib 2>/dev/null))
+LIBS    := -lpcre2-8 -lutf8proc -lcurl -ljansson -lmicrohttpd -lsqlite3 -lz -lgumbo \
+           $(shell pkg-config --libs poppler-glib 2>/dev/null || echo -lpoppler-glib -lgobject-2.0 -lglib-2.0) -lm -pthread
 
 REL_CFLAGS  := $(BASEFLAGS) -O2
 ASAN_CFLAGS := $(BASEFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -43,6 +46,8 @@ TEST_SRC := $(shell find tests -name 'test_*.c' | sort)
 # C tests with TINGLADO_BIN set; `make check PY_TEST_SRC=` leaves them out.
 PY_TEST_SRC := $(shell find tests -name 'test_*.py' | sort)
 
+# per-file extra flags ride on the same hook as the kernels' (KERNEL_FLAGS_<file>)
+KERNEL_FLAGS_pdf    = $(POPPLER_CFLAGS)
 KERNEL_FLAGS_avx2   := -mavx2 -mfma -mf16c -mbmi2
 KERNEL_FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mfma -mf16c -mbmi2
 

@@ -1041,6 +1041,8 @@ typedef struct tg_item {
     char *error;      /* the last failure, NULL once a step succeeds       */
     char **tags;      /* sorted, lower-case */
     size_t n_tags;
+    char *content_type; /* of the stored page, NULL before a fetch; "application/pdf"
+                           marks a PDF (its text comes from poppler, not the HTML extractor) */
 } tg_item;
 void tg_item_clear(tg_item *it);
 
@@ -1062,8 +1064,10 @@ typedef struct tg_item_new {
     const char *const *tags;
     size_t n_tags;
 } tg_item_new;
-/* Saves an item, or — when its canonical URL is already there — only adds
- * the tags it lacks (dates and state of the first save win), so saving or
+/* Saves an item, or — when its canonical URL is already there, as an
+ * item's URL or as an alias (a URL an item's link redirected to, its
+ * rel=canonical, the link of an item merged into it) — only adds the tags
+ * it lacks (dates and state of the first save win), so saving or
  * importing twice adds nothing.  *id and *added (either may be NULL) say
  * which.  TG_ERR_FORMAT for a URL that is not http(s). */
 tg_status tg_library_add(tg_library *lib, const tg_item_new *in, int64_t *id, bool *added);
@@ -1106,6 +1110,7 @@ typedef struct tg_article {
     char *text; /* plain text, paragraphs separated by blank lines */
     char *html; /* sanitised simple HTML (allowlisted tags and attributes)  */
     int64_t published_time; /* parsed `published`, 0 if unknown */
+    char *canonical_url;    /* the page's <link rel=canonical>, resolved (http(s) only), or NULL */
 } tg_article;
 void tg_article_clear(tg_article *a);
 /* Stores the article's text and HTML, fills the item's unknown metadata,
@@ -1228,6 +1233,7 @@ typedef struct tg_sync_progress {
     size_t done, total, extracted, failed;
     int64_t id;         /* the item just finished            */
     const char *error;  /* its error, NULL if it succeeded   */
+    int64_t merged_into; /* not 0: its page is another item's, and it was merged into that one */
 } tg_sync_progress;
 
 typedef struct tg_sync_params {
@@ -1243,10 +1249,13 @@ tg_sync_params tg_sync_default_params(void);
 
 typedef struct tg_sync_stats {
     size_t total, extracted, failed;
+    size_t merged; /* of the extracted: duplicates merged into the item that had their page */
 } tg_sync_stats;
 /* Fetches and extracts every pending item (and failed ones with attempts
  * left): each step commits on its own, so an interrupted sync resumes
- * where it stopped; an item whose page is stored is not fetched again. */
+ * where it stopped; an item whose page is stored is not fetched again.
+ * An item whose final URL (or same-site rel=canonical) another item already
+ * has is merged into that item (dates, tags and states kept). */
 tg_status tg_library_sync(tg_library *lib, const tg_sync_params *p, tg_sync_stats *st);
 
 /* ---- chunk embeddings and hybrid search -------------------------------- */

@@ -33,7 +33,7 @@ static const struct {
     {"sync", "[--jobs N] [--retries N] [--timeout S] [--no-llm]", "fetch, extract and enrich everything pending"},
     {"ask", "QUESTION [--k N] [--embed-model M] [--json]", "an answer from the library, with citations"},
     {"digest", "[--since 7d] [--format md|html]", "what was saved lately, by tag, with summaries"},
-    {"extract", "FILE|URL [--url BASE] [--json]", "the article in one page (no database)"},
+    {"extract", "FILE|URL [--url BASE] [--json]", "the article in one page or PDF (no database)"},
     {"feed", "add URL | list | sync", "RSS/Atom subscriptions; new entries become pending items"},
 };
 
@@ -92,6 +92,11 @@ static const char *date_str(int64_t t, char *buf, size_t cap) {
     return buf;
 }
 
+/* The marker of a PDF item (its text came from poppler). */
+static bool item_is_pdf(const tg_item *it) {
+    return it->content_type && !strcmp(it->content_type, "application/pdf");
+}
+
 static json_t *item_json(const tg_item *it) {
     json_t *o = json_object(), *tags = json_array();
     char d[32];
@@ -108,7 +113,9 @@ static json_t *item_json(const tg_item *it) {
     STR("read_at", it->read_at > 0 ? date_str(it->read_at, d, sizeof d) : NULL);
     STR("state", tg_item_state_name(it->state));
     STR("error", it->error);
+    STR("content_type", it->content_type);
 #undef STR
+    json_object_set_new(o, "pdf", json_boolean(item_is_pdf(it)));
     json_object_set_new(o, "archived", json_boolean(it->archived));
     json_object_set_new(o, "favorite", json_boolean(it->favorite));
     json_object_set_new(o, "attempts", json_integer(it->attempts));
@@ -170,7 +177,8 @@ static int cmd_extract(int argc, char **argv) {
             sub_usage(stdout, "extract",
                       "\nPrints the article's title and text, or with --json {title, byline, site_name,\n"
                       "published, lang, excerpt, text, html} (html: sanitised, allowlisted tags).\n"
-                      "--url BASE resolves relative links.  A URL argument is fetched first.\n");
+                      "--url BASE resolves relative links.  A URL argument is fetched first.\n"
+                      "A PDF (a file starting with %PDF-) is read with poppler: its text, page by page.\n");
             return 0;
         default: sub_usage(stderr, "extract", NULL); return 2;
         }
@@ -383,8 +391,9 @@ static bool list_one(const tg_item *it, void *user) {
         return true;
     }
     char d[32];
-    printf("%6lld  %-10s %s %s  %s", (long long)it->id, tg_item_state_name(it->state), date_str(it->saved, d, sizeof d),
-           it->archived ? "A" : it->favorite ? "*" : " ", it->title ? it->title : it->url);
+    printf("%6lld  %-10s %s %s  %s%s", (long long)it->id, tg_item_state_name(it->state),
+           date_str(it->saved, d, sizeof d), it->archived ? "A" : it->favorite ? "*" : " ",
+           item_is_pdf(it) ? "[PDF] " : "", it->title ? it->title : it->url);
     for (size_t i = 0; i < it->n_tags; i++)
         printf(i ? ",%s" : "  [%s", it->tags[i]);
     puts(it->n_tags ? "]" : "");
@@ -459,8 +468,8 @@ static int cmd_show(int argc, char **argv) {
             printf("%s\n%s\n", it.title ? it.title : "(untitled)", it.url);
             if (it.byline)
                 printf("by %s\n", it.byline);
-            printf("saved %s, %s%s, %s", date_str(it.saved, d, sizeof d), it.archived ? "archived" : "unread",
-                   it.favorite ? ", favourite" : "", tg_item_state_name(it.state));
+            printf("saved %s, %s%s, %s%s", date_str(it.saved, d, sizeof d), it.archived ? "archived" : "unread",
+                   it.favorite ? ", favourite" : "", tg_item_state_name(it.state), item_is_pdf(&it) ? ", PDF" : "");
             if (it.error)
                 printf(" (%s, %d attempts)", it.error, it.attempts);
             putchar('\n');
@@ -606,6 +615,9 @@ static void on_progress(const tg_sync_progress *p, void *user) {
         /* errors go above the bar, one line each */
         fprintf(stderr, "%s  item %lld: %s\n", ui->tty ? "\r\033[K" : "", (long long)p->id, p->error);
         ui->n_errors++;
+    } else if (p->merged_into) {
+        fprintf(stderr, "%s  item %lld: the same page as item %lld: merged into it\n", ui->tty ? "\r\033[K" : "",
+                (long long)p->id, (long long)p->merged_into);
     }
     if (ui->tty) {
         int width = 30, fill = p->total ? (int)((double)width * (double)p->done / (double)p->total) : width;
@@ -628,7 +640,10 @@ static int cmd_sync(int argc, char **argv) {
           "then enriches every extracted article as `read enrich` does (summary and tags,\n"
           "by default from the embedded engine).  Each step is committed as it completes:\n"
           "an interrupted sync continues where it stopped.  Shows a progress bar on a\n"
-          "terminal and ends with a summary line.\n",
+          "terminal and ends with a summary line.\n"
+          "An item whose link leads to a page another item already has (a short link and\n"
+          "the canonical one) is merged into that item: earliest saved date, all tags,\n"
+          "read/archived/favourite if either was.\n",
           0, 0);
     tg_library *lib = tg__cli_read_open(o.db);
     if (!lib)
@@ -657,7 +672,10 @@ static int cmd_sync(int argc, char **argv) {
         double secs = (double)(t1.tv_sec - ui.t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - ui.t0.tv_nsec);
         if (ui.tty)
             fputs("\r\033[K", stderr);
-        printf("sync: %zu items: %zu extracted, %zu failed in %.1f s\n", st.total, st.extracted, st.failed, secs);
+        printf("sync: %zu items: %zu extracted, %zu failed", st.total, st.extracted, st.failed);
+        if (st.merged)
+            printf(", %zu merged into items with the same page", st.merged);
+        printf(" in %.1f s\n", secs);
         fflush(stdout);
     }
     /* enrichment after every fetch: the model is loaded only when there is

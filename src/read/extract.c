@@ -11,6 +11,7 @@
  * HTML: every walk is iterative, every tree is bounded by the page.
  */
 #include "read/extract.h"
+#include "token/utf8.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -741,11 +742,58 @@ static void grab_article(xdom *d, const xflags *f, const char *title, grab *g) {
     g->text_len = tg__xtext_len(art);
 }
 
+/* The first <link rel="canonical" href> (rel is a token list). */
+static bool on_link(GumboNode *el, void *user) {
+    const char **href = user;
+    if (*href)
+        return false;
+    if (el->v.element.tag == GUMBO_TAG_BODY)
+        return false; /* only the head's links count (a canonical in the body is someone else's) */
+    if (el->v.element.tag != GUMBO_TAG_LINK)
+        return true;
+    const char *rel = tg__html_attr(el, "rel"), *h = tg__html_attr(el, "href");
+    if (!rel || !h || !*h)
+        return false;
+    for (const char *p = rel; *p;) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        const char *s = p;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        if (p - s == 9 && !strncasecmp(s, "canonical", 9)) {
+            *href = h;
+            break;
+        }
+    }
+    return false;
+}
+
+/* The page's canonical URL resolved against base: malloc'd, http(s) only. */
+static char *canonical_link(const GumboOutput *g, const char *base) {
+    const char *href = NULL;
+    tg__html_walk(g->root, on_link, &href);
+    if (!href)
+        return NULL;
+    char *u = tg__url_resolve(base, href);
+    if (u && strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8)) {
+        free(u);
+        u = NULL;
+    }
+    return u;
+}
+
 tg_status tg_extract(const char *html, size_t len, const char *url, tg_article *out) {
     memset(out, 0, sizeof *out);
+    if (tg__pdf_sniff(html, len))
+        return tg__pdf_extract(html, len, out); /* a fetched PDF is stored as it came */
     GumboOutput *g = tg__html_parse(html, len);
     if (!g)
         return tg__fail_prefix(TG_ERR_UNSUPPORTED, "extract");
+    /* links resolved against a base holding raw bytes would carry them into
+     * the HTML: percent-encode those first (found by fuzz_extract) */
+    char *url_fixed = url && !tg__utf8_valid(url, strlen(url)) ? tg__url_encode_invalid(url, strlen(url)) : NULL;
+    if (url_fixed)
+        url = url_fixed;
     xmeta m = {0};
     tg__xmeta(g, &m);
     char *doc_title = tg__xdoc_title(g);
@@ -798,6 +846,7 @@ tg_status tg_extract(const char *html, size_t len, const char *url, tg_article *
         free(doc_title);
         tg__xmeta_free(&m);
         gumbo_destroy_output(&kGumboDefaultOptions, g);
+        free(url_fixed);
         return s;
     }
     out->title = m.title ? m.title : doc_title;
@@ -818,12 +867,19 @@ tg_status tg_extract(const char *html, size_t len, const char *url, tg_article *
         /* the first paragraph, as a fallback excerpt */
         const char *e = strstr(best_text, "\n\n");
         size_t n = e ? (size_t)(e - best_text) : strlen(best_text);
-        out->excerpt = tg__strndup(best_text, TG_MIN(n, 300));
+        if (n > 300) {
+            n = 300;
+            while (n > 0 && ((unsigned char)best_text[n] & 0xC0) == 0x80)
+                n--; /* never cut a character in two */
+        }
+        out->excerpt = tg__strndup(best_text, n);
     }
     int64_t t = 0;
     if (out->published && tg__parse_date(out->published, &t))
         out->published_time = t;
+    out->canonical_url = canonical_link(g, url);
     tg__xmeta_free(&m);
     gumbo_destroy_output(&kGumboDefaultOptions, g);
+    free(url_fixed);
     return TG_OK;
 }

@@ -11,8 +11,9 @@
  * (Content-Type header, then <meta>) is converted with iconv, and when
  * that is missing, unknown or fails, windows-1252 (the web's de facto
  * Latin-1).  Only http and https are ever followed, redirects included.
- * Errors name the URL and the cause: "HTTP 404", "timed out after 30 s",
- * "not HTML (application/pdf)".
+ * A PDF (served as application/pdf, or any body starting "%PDF-") is kept
+ * as bytes for pdf.c.  Errors name the URL and the cause: "HTTP 404",
+ * "timed out after 30 s", "not HTML (image/png)".
  */
 #include "read/read.h"
 #include "token/utf8.h"
@@ -266,6 +267,16 @@ static tg_status attempt(CURL *h, const char *url, const tg_fetch_params *p, tg_
     out->content_type = ct ? tg__strndup(ct, strlen(ct)) : NULL;
     if (!out->body || !out->final_url)
         return TG_ERR_NOMEM;
+    if (!p->accept_xml && (tg__pdf_sniff(out->body, out->len) || (ct && (!strncasecmp(ct, "application/pdf", 15) ||
+                                                                        !strncasecmp(ct, "application/x-pdf", 17))))) {
+        /* a PDF stays bytes (extraction reads it with poppler); its type is
+         * recorded as PDF even when the server said octet-stream */
+        if (!tg__pdf_sniff(out->body, out->len))
+            return tg__fail(TG_ERR_FORMAT, "%s: served as PDF (%s) but not a PDF", url, ct);
+        free(out->content_type);
+        out->content_type = tg__strndup("application/pdf", 15);
+        return out->content_type ? TG_OK : TG_ERR_NOMEM;
+    }
     if (!html_type(ct, out->body, out->len, p->accept_xml)) {
         char t[128];
         snprintf(t, sizeof t, "%s", ct ? ct : "unknown type");

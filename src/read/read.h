@@ -22,6 +22,10 @@
  * removed, empty path "/".  NULL (TG_ERR_FORMAT) for anything that is not an
  * absolute http or https URL. */
 char *tg__url_canonical(const char *url, size_t len);
+/* A malloc'd copy of the len bytes at url with every byte of an ill-formed
+ * UTF-8 sequence percent-encoded (%FF), so a URL from the wire can be
+ * written into JSON, CSV or HTML; valid UTF-8 (IRIs) is kept as it is. */
+char *tg__url_encode_invalid(const char *url, size_t len);
 /* The host part of an absolute URL into out (lower-cased); false if none. */
 bool tg__url_host(const char *url, char *out, size_t cap);
 /* A malloc'd absolute URL for href relative to base (RFC 3986 section 5.2),
@@ -66,7 +70,26 @@ uint8_t *tg__deflate(const void *data, size_t len, size_t *out_len);
  * NULL (TG_ERR_FORMAT) if the stream is corrupt or has another length. */
 uint8_t *tg__inflate(const void *data, size_t len, size_t raw_len);
 
+/* ---- pdf.c -------------------------------------------------------- */
+
+struct tg_article;
+/* At most this many pages and bytes of text are read from one PDF. */
+#define TG__PDF_MAX_PAGES 2000
+#define TG__PDF_MAX_TEXT (8u << 20)
+/* True if the bytes are a PDF (they start with "%PDF-"). */
+bool tg__pdf_sniff(const char *data, size_t len);
+/* The text of a PDF as an article (tg_extract calls it for PDF bytes):
+ * TG_ERR_FORMAT "not a readable PDF (…)" when poppler rejects the file,
+ * TG_ERR_UNSUPPORTED "PDF has no text layer …" when no page has text. */
+tg_status tg__pdf_extract(const char *data, size_t len, struct tg_article *out);
+
 /* ---- small string helpers (util.c) -------------------------------- */
+
+/* A malloc'd copy of s with each ill-formed UTF-8 subpart replaced by
+ * U+FFFD (what a browser shows), NUL-terminated; NULL when out of memory.
+ * Titles and tags from import files go through it so that every export
+ * (JSON above all) stays well-formed. */
+char *tg__utf8_repair(const char *s, size_t len);
 
 /* Appends s to b with JSON string escaping (no quotes added). */
 bool tg__json_escape(tg__buf *b, const char *s, size_t len);

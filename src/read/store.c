@@ -61,6 +61,13 @@ static const char *const migrations[] = {
     /* rowid = items.id; kept in step by tg__lib_index */
     "CREATE VIRTUAL TABLE search USING fts5(title, site, text,"
     "  tokenize = 'unicode61 remove_diacritics 2');",
+    /* 2: other canonical URLs that name an item's article: where its link
+     * redirected to, the page's rel=canonical, the links of items merged
+     * into it (store_merge.c) */
+    "CREATE TABLE aliases ("
+    "  url TEXT PRIMARY KEY,"
+    "  item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE INDEX aliases_item ON aliases(item);",
 };
 
 int tg_library_schema_version(void) { return (int)TG_ARRAY_LEN(migrations); }
@@ -237,6 +244,7 @@ void tg_item_clear(tg_item *it) {
     free(it->lang);
     free(it->excerpt);
     free(it->error);
+    free(it->content_type);
     for (size_t i = 0; i < it->n_tags; i++)
         free(it->tags[i]);
     free(it->tags);
@@ -245,7 +253,7 @@ void tg_item_clear(tg_item *it) {
 
 /* A tag as stored: trimmed, ASCII lower-cased, inner whitespace runs as one
  * space; NULL for an empty one. */
-static char *norm_tag(const char *t) {
+static char *norm_tag_utf8(const char *t) {
     while (isspace((unsigned char)*t))
         t++;
     size_t n = strlen(t);
@@ -267,6 +275,15 @@ static char *norm_tag(const char *t) {
         }
     }
     o[j] = '\0';
+    return o;
+}
+
+static char *norm_tag(const char *raw) {
+    char *fixed = tg__utf8_repair(raw, strlen(raw)); /* import files hold any bytes */
+    if (!fixed)
+        return NULL;
+    char *o = norm_tag_utf8(fixed);
+    free(fixed);
     return o;
 }
 
@@ -294,8 +311,10 @@ done:
     return s;
 }
 
-static tg_status find_id(tg_library *lib, const char *canon, int64_t *id) {
-    sqlite3_stmt *st = tg__lib_prepare(lib, "SELECT id FROM items WHERE url = ?1");
+/* The item whose URL is canon, else the one that has it as an alias. */
+tg_status tg__lib_find_url(tg_library *lib, const char *canon, int64_t *id) {
+    sqlite3_stmt *st = tg__lib_prepare(lib, "SELECT id FROM (SELECT id, 0 AS k FROM items WHERE url = ?1 UNION ALL "
+                                            "SELECT item, 1 FROM aliases WHERE url = ?1) ORDER BY k LIMIT 1");
     if (!st)
         return TG_ERR_IO;
     sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
@@ -315,7 +334,7 @@ tg_status tg_library_find(tg_library *lib, const char *url, int64_t *id) {
     char *canon = tg__url_canonical(url, strlen(url));
     if (!canon)
         return TG_ERR_FORMAT;
-    tg_status s = find_id(lib, canon, id);
+    tg_status s = tg__lib_find_url(lib, canon, id);
     free(canon);
     return s;
 }
@@ -333,7 +352,7 @@ tg_status tg_library_add(tg_library *lib, const tg_item_new *in, int64_t *id_out
     }
     int64_t id = 0;
     bool is_new = false;
-    s = find_id(lib, canon, &id);
+    s = tg__lib_find_url(lib, canon, &id);
     if (s == TG_ERR_NOT_FOUND) {
         is_new = true;
         char host[256];
@@ -347,8 +366,8 @@ tg_status tg_library_add(tg_library *lib, const tg_item_new *in, int64_t *id_out
             sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
             if (tg__url_host(canon, host, sizeof host))
                 sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
-            if (in->title && *in->title)
-                sqlite3_bind_text(st, 3, in->title, -1, SQLITE_STATIC);
+            if (in->title && *in->title) /* well-formed UTF-8, or the JSON export would not be */
+                sqlite3_bind_text(st, 3, tg__utf8_repair(in->title, strlen(in->title)), -1, free);
             sqlite3_bind_int64(st, 4, in->saved > 0 ? in->saved : now);
             if (in->read_at > 0)
                 sqlite3_bind_int64(st, 5, in->read_at);
@@ -379,7 +398,7 @@ tg_status tg_library_add(tg_library *lib, const tg_item_new *in, int64_t *id_out
 #define ITEM_COLS                                                                                            \
     "id, url, title, byline, site, lang, excerpt, published, saved, read_at, archived, favorite, state, "  \
     "attempts, error, (SELECT group_concat(t.name, char(31)) FROM item_tags x JOIN tags t ON t.id = x.tag " \
-    "WHERE x.item = items.id)"
+    "WHERE x.item = items.id), (SELECT content_type FROM pages WHERE item = items.id)"
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -402,6 +421,7 @@ static tg_status read_row(sqlite3_stmt *st, tg_item *it) {
     it->attempts = sqlite3_column_int(st, 13);
     it->error = tg__col_text(st, 14);
     char *tags = tg__col_text(st, 15);
+    it->content_type = tg__col_text(st, 16);
     if (!it->url) {
         free(tags);
         tg_item_clear(it);

@@ -35,6 +35,23 @@ char *tg__col_text(sqlite3_stmt *st, int col);
 tg_status tg__lib_add_tag(tg_library *lib, int64_t id, const char *tag);
 /* Re-indexes an item for full-text search from its stored fields. */
 tg_status tg__lib_index(tg_library *lib, int64_t id);
+/* The item whose canonical URL is canon, else the item that has canon as an
+ * alias (a URL it redirected to, its rel=canonical, a merged item's link);
+ * TG_ERR_NOT_FOUND if none. */
+tg_status tg__lib_find_url(tg_library *lib, const char *canon, int64_t *id);
+/* The stored page's final URL (malloc'd), NULL if none. */
+char *tg__lib_page_final_url(tg_library *lib, int64_t id);
+/* Stores an extracted article, unless the page is one another item already
+ * has (store_merge.c): final_url (after redirects) and a->canonical_url
+ * (when on the same site and not the site's front page) are canonicalised
+ * and looked up.  When another item has one of them, this item is merged
+ * into that one — earliest saved date, union of tags, read/archived/
+ * favourite OR'ed, its page and article moved over if the other has none,
+ * its URLs kept as aliases — and deleted; *merged_into gets the other id.
+ * Otherwise the article is stored (→ EXTRACTED), both URLs become aliases
+ * of the item, and *merged_into is 0.  One transaction either way. */
+tg_status tg__lib_store_article(tg_library *lib, int64_t id, const tg_article *a, const char *final_url,
+                                int64_t *merged_into);
 /* Current time (seconds); TINGLADO_NOW overrides it for reproducible tests. */
 int64_t tg__read_now(void);
 

@@ -101,6 +101,7 @@ void tg_article_clear(tg_article *a) {
     free(a->excerpt);
     free(a->text);
     free(a->html);
+    free(a->canonical_url);
     memset(a, 0, sizeof *a);
 }
 

@@ -8,7 +8,9 @@
  * network and the extraction run outside any lock; each database step runs
  * under one mutex (one SQLite connection) and commits on its own, so a
  * kill -9 leaves every item at its last committed step and the next sync
- * resumes there (a stored page is never fetched again).
+ * resumes there (a stored page is never fetched again).  Storing the
+ * article also merges the item into another that already has its page
+ * (store_merge.c).
  */
 #include "read/store.h"
 
@@ -56,13 +58,16 @@ static double now_s(void) {
 }
 
 /* Runs one item through the missing steps; returns its error (static per
- * thread) or NULL. */
-static const char *process(pool *pl, job *j) {
+ * thread) or NULL; *merged_into is the item it was merged into, or 0. */
+static const char *process(pool *pl, job *j, int64_t *merged_into) {
     static _Thread_local char err[512];
     char *raw = NULL, *base = NULL;
     size_t len = 0;
+    *merged_into = 0;
     pthread_mutex_lock(&pl->db);
     tg_status s = tg_library_get_page(pl->lib, j->id, &raw, &len);
+    if (!s)
+        base = tg__lib_page_final_url(pl->lib, j->id); /* a page from an interrupted sync */
     pthread_mutex_unlock(&pl->db);
     if (s == TG_ERR_NOT_FOUND) {
         tg_fetch_result r;
@@ -95,7 +100,6 @@ static const char *process(pool *pl, job *j) {
     tg_article a;
     s = tg_extract(raw, len, base ? base : j->url, &a);
     free(raw);
-    free(base);
     const char *fail = NULL;
     if (s) {
         snprintf(err, sizeof err, "extraction: %s", tg_last_error());
@@ -107,11 +111,12 @@ static const char *process(pool *pl, job *j) {
     pthread_mutex_lock(&pl->db);
     if (fail)
         tg_library_set_failed(pl->lib, j->id, fail);
-    else if (tg_library_set_article(pl->lib, j->id, &a)) {
+    else if (tg__lib_store_article(pl->lib, j->id, &a, base ? base : j->url, merged_into)) {
         snprintf(err, sizeof err, "storing the article: %s", tg_last_error());
         fail = err;
     }
     pthread_mutex_unlock(&pl->db);
+    free(base);
     tg_article_clear(&a);
     return fail;
 }
@@ -160,7 +165,8 @@ static void *worker(void *arg) {
         pick->status = 1;
         pl->hosts[pick->host].busy = true;
         pthread_mutex_unlock(&pl->m);
-        const char *err = process(pl, pick);
+        int64_t merged_into = 0;
+        const char *err = process(pl, pick, &merged_into);
         pthread_mutex_lock(&pl->m);
         host *h = &pl->hosts[pick->host];
         h->busy = false;
@@ -168,9 +174,11 @@ static void *worker(void *arg) {
         pick->status = 2;
         pl->n_done++;
         err ? pl->st.failed++ : pl->st.extracted++;
+        pl->st.merged += merged_into != 0;
         if (pl->p->progress) {
             tg_sync_progress pr = {.done = pl->n_done, .total = pl->n_jobs, .extracted = pl->st.extracted,
-                                   .failed = pl->st.failed, .id = pick->id, .error = err};
+                                   .failed = pl->st.failed, .id = pick->id, .error = err,
+                                   .merged_into = merged_into};
             pl->p->progress(&pr, pl->p->user);
         }
         pthread_cond_broadcast(&pl->c);

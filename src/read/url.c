@@ -8,6 +8,7 @@
  * the meaningful query (order kept), and never accept a non-http(s) URL.
  */
 #include "read/read.h"
+#include "token/utf8.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static size_t scheme_len(const char *s, size_t n) {
     return i < n && s[i] == ':' ? i : 0;
 }
 
-char *tg__url_canonical(const char *url, size_t len) {
+static char *canonical(const char *url, size_t len) {
     /* trim surrounding whitespace */
     while (len && isspace((unsigned char)*url))
         url++, len--;
@@ -54,7 +55,7 @@ char *tg__url_canonical(const char *url, size_t len) {
         return NULL;
     }
     for (size_t i = 0; i < len; i++)
-        if ((unsigned char)url[i] < 0x20 || url[i] == ' ') {
+        if ((unsigned char)url[i] < 0x20 || url[i] == ' ' || url[i] == 0x7f) { /* DEL too (fuzz_import) */
             tg__fail(TG_ERR_FORMAT, "URL contains a space or control character: '%.*s'", (int)TG_MIN(len, 200), url);
             return NULL;
         }
@@ -263,4 +264,39 @@ char *tg__url_resolve(const char *base, const char *href) {
     tg__buf_free(&merged);
     tg__buf_append(&b, h_end, (size_t)(href + hl - h_end));
     return tg__buf_take(&b);
+}
+
+char *tg__url_encode_invalid(const char *url, size_t len) {
+    tg__buf b = {0};
+    size_t i = 0;
+    while (i < len) {
+        size_t n = 1;
+        if (tg__utf8_classify((const uint8_t *)url + i, len - i, &n) == TG__UTF8_OK) {
+            tg__buf_append(&b, url + i, n);
+        } else {
+            n = 1; /* each byte of a bad sequence on its own */
+            tg__buf_printf(&b, "%%%02X", (unsigned char)url[i]);
+        }
+        i += n ? n : 1;
+    }
+    tg__buf_append_u8(&b, 0);
+    if (b.failed) {
+        tg__buf_free(&b);
+        return NULL;
+    }
+    return (char *)b.data;
+}
+
+char *tg__url_canonical(const char *url, size_t len) {
+    if (tg__utf8_valid(url, len) || memchr(url, '\0', len))
+        return canonical(url, len); /* (a NUL is refused there as a control character) */
+    /* raw bytes from a server or a file: percent-encoded, as a browser sends them */
+    char *fixed = tg__url_encode_invalid(url, len);
+    if (!fixed) {
+        tg__fail(TG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    char *c = canonical(fixed, strlen(fixed));
+    free(fixed);
+    return c;
 }

@@ -6,6 +6,7 @@
  * never read past the given length.
  */
 #include "read/read.h"
+#include "token/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -99,4 +100,27 @@ bool tg__html_escape(tg__buf *b, const char *s, size_t len) {
     }
     tg__buf_append(b, s + len - run, run);
     return !b->failed;
+}
+
+char *tg__utf8_repair(const char *s, size_t len) {
+    tg__buf b = {0};
+    size_t i = 0;
+    while (i < len) {
+        size_t n = 1;
+        tg__utf8_class c = tg__utf8_classify((const uint8_t *)s + i, len - i, &n);
+        if (c == TG__UTF8_OK) {
+            tg__buf_append(&b, s + i, n);
+        } else {
+            if (c == TG__UTF8_PARTIAL)
+                n = len - i; /* a truncated character at the end */
+            tg__buf_append(&b, "\xEF\xBF\xBD", 3);
+        }
+        i += n ? n : 1;
+    }
+    tg__buf_append_u8(&b, 0);
+    if (b.failed) {
+        tg__buf_free(&b);
+        return NULL;
+    }
+    return (char *)b.data;
 }

@@ -32,8 +32,10 @@ static void test_canonical_url(void) {
     canon_is("https://[::1]:8080/a", "https://[::1]:8080/a");
     canon_is("https://example.com/a?utm_x", "https://example.com/a");
     canon_is("https://example.com/a?x=1&&y", "https://example.com/a?x=1&y");
+    canon_is("https://example.com/caf\xE9/\xC3\xA9", "https://example.com/caf%E9/\xC3\xA9"); /* raw byte, UTF-8 */
     const char *bad[] = {"", "example.com", "ftp://x/y", "javascript:alert(1)", "https://", "https:///a",
-                         "https://exa mple.com/", "https://example.com:80a/", "https://[::1/"};
+                         "https://exa mple.com/", "https://example.com:80a/", "https://[::1/",
+                         "https://\x7f.example.com/"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *c = tg__url_canonical(bad[i], strlen(bad[i]));
         CHECK_MSG(c == NULL, "accepted '%s' as %s", bad[i], c);
@@ -428,6 +430,98 @@ static void test_chunks_and_hybrid(void) {
     tg_library_close(lib);
 }
 
+static int64_t add_item(tg_library *lib, const char *url, int64_t saved, int64_t read_at, bool archived,
+                        bool favorite, const char *tag) {
+    const char *tags[1] = {tag};
+    tg_item_new in = {.url = url, .saved = saved, .read_at = read_at, .archived = archived, .favorite = favorite,
+                      .tags = tags, .n_tags = tag ? 1 : 0};
+    int64_t id = 0;
+    CHECK(tg_library_add(lib, &in, &id, NULL) == TG_OK);
+    return id;
+}
+
+static tg_article article(const char *text, const char *canonical) {
+    tg_article a = {0};
+    a.text = text ? tg__strndup(text, strlen(text)) : NULL;
+    a.canonical_url = canonical ? tg__strndup(canonical, strlen(canonical)) : NULL;
+    return a;
+}
+
+/* store_merge.c: items whose pages are one article become one item. */
+static void test_merge_duplicates(void) {
+    char path[300];
+    db_path(path, sizeof path, "merge.db");
+    tg_library *lib = tg_library_open(path);
+    CHECK(lib != NULL);
+    const int64_t a = add_item(lib, "https://ex.com/story", 300, 0, false, false, "first");
+    const int64_t b = add_item(lib, "https://sho.rt/x", 100, 150, true, false, "short");
+    const int64_t c = add_item(lib, "https://ex.com/amp/story", 200, 120, false, true, "amp");
+    int64_t into = -1;
+
+    /* b's link redirected to a's page (with a tracking parameter) */
+    tg_article art = article("The story.", NULL);
+    CHECK(tg__lib_store_article(lib, b, &art, "https://ex.com/story?utm_source=x", &into) == TG_OK && into == a);
+    tg_article_clear(&art);
+    tg_item it;
+    CHECK(tg_library_get(lib, b, &it) == TG_ERR_NOT_FOUND);
+    CHECK(tg_library_get(lib, a, &it) == TG_OK);
+    CHECK_EQ_INT(it.saved, 100);
+    CHECK_EQ_INT(it.read_at, 150);
+    CHECK(it.archived && !it.favorite && it.state == TG_ITEM_EXTRACTED && it.n_tags == 2);
+    tg_item_clear(&it);
+    int64_t found = 0;
+    CHECK(tg_library_find(lib, "https://sho.rt/x?fbclid=1", &found) == TG_OK && found == a);
+    bool added = true;
+    tg_item_new again = {.url = "https://sho.rt/x"};
+    CHECK(tg_library_add(lib, &again, &found, &added) == TG_OK && !added && found == a);
+
+    /* c's page names a's as canonical (same site): earliest read date, favourite */
+    art = article("The story, AMP.", "https://ex.com/story#top");
+    CHECK(tg__lib_store_article(lib, c, &art, "https://ex.com/amp/story", &into) == TG_OK && into == a);
+    tg_article_clear(&art);
+    CHECK(tg_library_get(lib, a, &it) == TG_OK);
+    CHECK_EQ_INT(it.read_at, 120);
+    CHECK(it.favorite && it.archived && it.n_tags == 3);
+    tg_item_clear(&it);
+    char *text = NULL;
+    CHECK(tg_library_get_content(lib, a, &text, NULL) == TG_OK && text && !strcmp(text, "The story."));
+    free(text); /* a had its article: it keeps it */
+
+    /* a canonical on another site, or the site's front page, is not trusted */
+    const int64_t d = add_item(lib, "https://other.org/p", 400, 0, false, false, NULL);
+    art = article("Other.", "https://ex.com/story");
+    CHECK(tg__lib_store_article(lib, d, &art, "https://other.org/p", &into) == TG_OK && into == 0);
+    tg_article_clear(&art);
+    const int64_t e = add_item(lib, "https://ex.com/e", 400, 0, false, false, NULL);
+    const int64_t home = add_item(lib, "https://ex.com/", 400, 0, false, false, NULL);
+    art = article("E.", "https://ex.com/");
+    CHECK(tg__lib_store_article(lib, e, &art, "https://ex.com/e", &into) == TG_OK && into == 0);
+    tg_article_clear(&art);
+    CHECK(tg_library_get(lib, home, &it) == TG_OK && it.state == TG_ITEM_PENDING);
+    tg_item_clear(&it);
+
+    /* one transaction: a merge that fails half-way leaves both items as they were */
+    const int64_t f = add_item(lib, "https://ex.com/f", 500, 0, false, false, "f");
+    const int64_t g = add_item(lib, "https://ex.com/g", 50, 0, true, true, "g");
+    art = article(NULL, NULL); /* f has no article, so g's is stored on it: and fails */
+    CHECK(tg__lib_store_article(lib, g, &art, "https://ex.com/f", &into) != TG_OK && into == 0);
+    CHECK(tg_library_get(lib, g, &it) == TG_OK && it.state == TG_ITEM_PENDING);
+    tg_item_clear(&it);
+    CHECK(tg_library_get(lib, f, &it) == TG_OK && it.saved == 500 && !it.archived && it.n_tags == 1);
+    tg_item_clear(&it);
+    CHECK(tg_library_find(lib, "https://ex.com/g", &found) == TG_OK && found == g);
+    /* … and succeeds whole: f takes g's article */
+    art = article("F's page.", NULL);
+    CHECK(tg__lib_store_article(lib, g, &art, "https://ex.com/f", &into) == TG_OK && into == f);
+    tg_article_clear(&art);
+    CHECK(tg_library_get(lib, f, &it) == TG_OK && it.saved == 50 && it.archived && it.favorite &&
+          it.state == TG_ITEM_EXTRACTED && it.n_tags == 2);
+    tg_item_clear(&it);
+    int64_t counts[5], total = 0;
+    CHECK(tg_library_count(lib, counts, &total) == TG_OK && total == 5);
+    tg_library_close(lib);
+}
+
 int main(void) {
     if (!mkdtemp(dbdir)) {
         perror("mkdtemp");
@@ -444,6 +538,7 @@ int main(void) {
     RUN(test_list_filters);
     RUN(test_pipeline_and_search);
     RUN(test_chunks_and_hybrid);
+    RUN(test_merge_duplicates);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dbdir);
     if (system(cmd) != 0)
