@@ -198,10 +198,14 @@ static bool is_space(char c) {
  * text to the job, or the end of the job. */
 static void take_token(tg__sched *s, slot *sl, const float *logits) {
     tg__job *j = sl->job;
+    /* the token's log-probability needs a pass over the whole vocabulary
+     * (262,144 expf for Gemma 3), done on this thread while the pool waits:
+     * only for jobs that asked for logprobs */
     tg_sample_info info;
+    tg_sample_info *want = j->logprobs ? &info : NULL;
     if (sl->constrained)
         tg_sampler_set_allowed(j->sampler, tg__job_grammar_mask(j));
-    tg_token t = tg_sampler_sample(j->sampler, logits, &info);
+    tg_token t = tg_sampler_sample(j->sampler, logits, want);
     if (t >= 0 && sl->undecided) {
         /* a lazy tool call starts when the first visible character is '{':
          * the token is then drawn again under the envelope grammar */
@@ -224,7 +228,7 @@ static void take_token(tg__sched *s, slot *sl, const float *logits) {
             if (call) {
                 sl->constrained = true;
                 tg_sampler_set_allowed(j->sampler, tg__job_grammar_mask(j));
-                t = tg_sampler_sample(j->sampler, logits, &info);
+                t = tg_sampler_sample(j->sampler, logits, want);
             }
         }
     }
@@ -239,7 +243,7 @@ static void take_token(tg__sched *s, slot *sl, const float *logits) {
     tg_sampler_accept(j->sampler, t);
     double now = tg__now();
     pthread_mutex_lock(&j->mu);
-    bool ok = tg__job_append_rec(j, &info);
+    bool ok = !want || tg__job_append_rec(j, want);
     j->n_gen++;
     if (j->n_gen == 1) {
         j->t_first = now;
