@@ -67,6 +67,11 @@ all: $(BUILD)/rel/tinglado
 help:
 	@sed -n '3,14p' Makefile
 
+# The web page's files are copied into web_assets.o by the assembler's
+# .incbin, which the compiler's dependency lists do not see.
+WEB_ASSETS := $(wildcard src/serve/web/*)
+$(BUILD)/rel/src/serve/web_assets.o $(BUILD)/asan/src/serve/web_assets.o $(BUILD)/fuzzlib/src/serve/web_assets.o: $(WEB_ASSETS)
+
 # ---- release build --------------------------------------------------------
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -959,6 +959,11 @@ typedef struct tg_serve_params {
      * /v1/embeddings beside the generative one; NULL: that endpoint says 400 */
     const char *embed_model;
     const char *embed_model_id; /* its name in replies (NULL: the file's stem)      */
+    /* a reading library (tg_library_open) served as a web page under
+     * /library/ with its JSON API, and synced by a background worker (fetch,
+     * extract, chunk embeddings with embed_model); docs/web.md.  With a
+     * library, model may be NULL: the page is served without /v1 generation */
+    const char *library;
 } tg_serve_params;
 
 typedef struct tg_server tg_server;
@@ -1244,6 +1249,9 @@ typedef struct tg_sync_params {
     tg_fetch_params fetch;
     void (*progress)(const tg_sync_progress *p, void *user); /* after each item */
     void *user;
+    /* polled before each item (NULL: never): true ends the sync early, the
+     * items in flight finishing first (a server's worker shutting down) */
+    bool (*stop)(void *user);
 } tg_sync_params;
 tg_sync_params tg_sync_default_params(void);
 

@@ -22,12 +22,17 @@ static void on_signal(int sig) {
 
 static void usage(FILE *f) {
     fputs("usage: tinglado serve -m MODEL [options]\n"
+          "       tinglado serve --library DB [-m MODEL] [--embedding-model NAME] [options]\n"
           "\n"
           "Serve a model over OpenAI's HTTP API (chat/completions, completions, models,\n"
           "tools, response_format, streaming), batching concurrent requests.  See docs/API.md.\n"
+          "With --library, also serve the reading list's web page at /library/ (docs/web.md):\n"
+          "a background worker fetches and extracts the URLs added there (and embeds their\n"
+          "passages with --embedding-model, for hybrid search); -m is then optional.\n"
           "SIGTERM or Ctrl-C finishes the requests in flight, then exits; a second one cancels them.\n"
           "\n"
           "  -m, --model NAME        a GGUF path, or a cached model name (see tinglado pull)\n"
+          "      --library DB        serve this reading library (tinglado read --db) at /library/\n"
           "      --model-id NAME     the model's name in the API (default: the file name)\n"
           "      --host ADDR         listen address (127.0.0.1); non-loopback needs --api-key or --insecure\n"
           "      --port N            port (8080; 0 = any free port, printed at start)\n"
@@ -66,7 +71,7 @@ int tg_cli_serve(int argc, char **argv) {
     enum {
         OPT_HOST = 256, OPT_PORT, OPT_KEY, OPT_INSECURE, OPT_QUEUE, OPT_MAX_TOKENS, OPT_MAX_BODY, OPT_PREFILL,
         OPT_TIMEOUT, OPT_MAX_CONN, OPT_LOG, OPT_MODEL_ID, OPT_NO_ENERGY, OPT_WATTS, OPT_IDLE, OPT_PRICE, OPT_PUE,
-        OPT_CURRENCY, OPT_EMBED, OPT_EMBED_ID,
+        OPT_CURRENCY, OPT_EMBED, OPT_EMBED_ID, OPT_LIBRARY,
     };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"model-id", required_argument, NULL, OPT_MODEL_ID},
@@ -89,6 +94,7 @@ int tg_cli_serve(int argc, char **argv) {
         {"energy-idle-seconds", required_argument, NULL, OPT_IDLE}, {"price-kwh", required_argument, NULL, OPT_PRICE},
         {"pue", required_argument, NULL, OPT_PUE}, {"currency", required_argument, NULL, OPT_CURRENCY},
         {"embedding-model", required_argument, NULL, OPT_EMBED}, {"embedding-model-id", required_argument, NULL, OPT_EMBED_ID},
+        {"library", required_argument, NULL, OPT_LIBRARY},
         {0},
     };
     tg_serve_params p = tg_serve_default_params();
@@ -111,6 +117,7 @@ int tg_cli_serve(int argc, char **argv) {
         case OPT_MODEL_ID: p.model_id = optarg; break;
         case OPT_EMBED: embed_arg = optarg; break;
         case OPT_EMBED_ID: p.embed_model_id = optarg; break;
+        case OPT_LIBRARY: p.library = optarg; break;
         case OPT_HOST: p.host = optarg; break;
         case OPT_KEY: p.api_key = optarg; break;
         case OPT_INSECURE: p.insecure = true; break;
@@ -192,15 +199,17 @@ int tg_cli_serve(int argc, char **argv) {
         fprintf(stderr, "tinglado serve: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!model_arg) {
-        fputs("tinglado serve: -m MODEL is required\n", stderr);
+    if (!model_arg && !p.library) {
+        fputs("tinglado serve: -m MODEL is required (or --library DB)\n", stderr);
         usage(stderr);
         return 2;
     }
     char path[4096];
-    if (tg_cli_resolve_model(model_arg, path, sizeof path) != TG_OK)
-        return tg_cli_fail("model");
-    p.model = path;
+    if (model_arg) {
+        if (tg_cli_resolve_model(model_arg, path, sizeof path) != TG_OK)
+            return tg_cli_fail("model");
+        p.model = path;
+    }
     char embed_path[4096];
     if (embed_arg) {
         if (tg_cli_resolve_model(embed_arg, embed_path, sizeof embed_path) != TG_OK)
@@ -223,9 +232,17 @@ int tg_cli_serve(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "tinglado serve: %s, %d slot(s) of %d tokens, listening on http://%s%s%s:%d%s\n",
-            tg_serve_model_id(s), p.parallel, tg_serve_n_ctx(s), strchr(p.host, ':') ? "[" : "", p.host,
-            strchr(p.host, ':') ? "]" : "", tg_serve_port(s), p.api_key ? " (API key required)" : "");
+    const bool v6 = strchr(p.host, ':') != NULL;
+    if (p.model)
+        fprintf(stderr, "tinglado serve: %s, %d slot(s) of %d tokens, listening on http://%s%s%s:%d%s\n",
+                tg_serve_model_id(s), p.parallel, tg_serve_n_ctx(s), v6 ? "[" : "", p.host, v6 ? "]" : "",
+                tg_serve_port(s), p.api_key ? " (API key required)" : "");
+    else
+        fprintf(stderr, "tinglado serve: no generative model, listening on http://%s%s%s:%d%s\n", v6 ? "[" : "",
+                p.host, v6 ? "]" : "", tg_serve_port(s), p.api_key ? " (API key required)" : "");
+    if (p.library)
+        fprintf(stderr, "tinglado serve: library %s at http://%s%s%s:%d/library/\n", p.library, v6 ? "[" : "",
+                p.host, v6 ? "]" : "", tg_serve_port(s));
     if (tg_serve_energy_label(s))
         fprintf(stderr, "tinglado serve: energy: %s\n", tg_serve_energy_label(s));
     tg_status st = tg_serve_run(s);

@@ -145,7 +145,7 @@ static void *worker(void *arg) {
             if (!wake || h->next_ok < wake)
                 wake = h->next_ok;
         }
-        if (!any_waiting)
+        if (!any_waiting || (pl->p->stop && pl->p->stop(pl->p->user)))
             break;
         if (!pick) {
             if (wake) {

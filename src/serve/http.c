@@ -41,6 +41,7 @@ typedef struct conn {
     tg__api api;
     bool generate;     /* a POST to chat/completions (the body is read first) */
     bool embeddings;
+    bool web;          /* the reading list's page or API (web.c) */
     char method[16];
     char path[256];
     char remote[64];
@@ -191,12 +192,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
 /* ---- routes ----------------------------------------------------------------------- */
 
 static enum MHD_Result route_health(conn *c) {
-    int q, a, n;
-    tg__sched_counts(c->app->sched, &q, &a, &n);
+    int q = 0, a = 0, n = 0;
+    if (c->app->sched)
+        tg__sched_counts(c->app->sched, &q, &a, &n);
     bool draining = atomic_load(&c->app->draining);
     return send_json(c, draining ? 503 : 200,
-                     json_pack("{s:s, s:s, s:i, s:i, s:i}", "status", draining ? "draining" : "ok", "model",
-                               c->app->model_id, "slots_total", n, "slots_active", a, "queue", q));
+                     json_pack("{s:s, s:s?, s:i, s:i, s:i}", "status", draining ? "draining" : "ok", "model",
+                               c->app->model ? c->app->model_id : NULL, "slots_total", n, "slots_active", a, "queue",
+                               q));
 }
 
 static json_t *model_object(const tg__app *app) {
@@ -218,8 +221,9 @@ static enum MHD_Result route_models(conn *c, const char *id) {
 }
 
 static enum MHD_Result route_metrics(conn *c) {
-    int q, a, n;
-    tg__sched_counts(c->app->sched, &q, &a, &n);
+    int q = 0, a = 0, n = 0;
+    if (c->app->sched)
+        tg__sched_counts(c->app->sched, &q, &a, &n);
     return send_body(c, 200, "text/plain; version=0.0.4", tg__metrics_render(c->app->metrics, q, a, n));
 }
 
@@ -238,6 +242,54 @@ static enum MHD_Result route_embeddings(conn *c) {
              "serve with --embedding-model to use /v1/embeddings.",
              c->app->model_id);
     return send_error(c, 400, msg, "model", "model_not_supported");
+}
+
+static const char *web_arg(void *ctx, const char *name) {
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A request for the reading list's page or API: web.c decides, this sends
+ * its answer with the security headers every page response carries. */
+static enum MHD_Result route_web(conn *c) {
+    struct MHD_Connection *mc = c->mc;
+    tg__web_req rq = {
+        .method = c->method,
+        .path = c->path,
+        .arg = web_arg,
+        .arg_ctx = mc,
+        .host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+        .origin = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Origin"),
+        .csrf = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-Tinglado-CSRF"),
+        .content_type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .session = MHD_lookup_connection_value(mc, MHD_COOKIE_KIND, "tg_session"),
+        .body = (const char *)c->body.data,
+        .body_len = c->body.len,
+    };
+    tg__web_resp w;
+    tg__web_handle(c->app, &rq, &w);
+    tg__buf_free(&c->body);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        w.len, w.body, w.is_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        if (!w.is_static)
+            free(w.body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, w.ctype);
+    for (size_t i = 0; tg__web_headers[i]; i += 2)
+        MHD_add_response_header(r, tg__web_headers[i], tg__web_headers[i + 1]);
+    if (w.set_cookie[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, w.set_cookie);
+    if (w.location[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, w.location);
+    if (w.cache)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, w.cache);
+    c->status = w.status;
+    c->bytes = w.len;
+    enum MHD_Result ret = MHD_queue_response(c->mc, (unsigned)w.status, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result route_generate(conn *c) {
@@ -277,6 +329,24 @@ static enum MHD_Result route_generate(conn *c) {
 static enum MHD_Result on_headers(conn *c, const char *url, const char *method) {
     const bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
     const bool is_v1 = !strncmp(url, "/v1/", 4);
+    if (c->app->reader && tg__web_path(url)) {
+        c->route = "library";
+        c->web = true;
+        if (!post)
+            return route_web(c);
+        const char *cl = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > TG__WEB_MAX_BODY) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "The body is larger than the page's limit of %zu bytes.", TG__WEB_MAX_BODY);
+            return send_error(c, 413, msg, NULL, "body_too_large");
+        }
+        return MHD_YES; /* read the body */
+    }
+    if (!c->app->model && is_v1 && strcmp(url, "/v1/embeddings") != 0) {
+        c->route = "other";
+        return send_error(c, 503, "No generative model is loaded (tinglado serve was started without -m).", NULL,
+                          "no_model");
+    }
     if (!strcmp(url, "/health")) {
         c->route = "health";
         return get ? route_health(c) : send_error(c, 405, "use GET /health", NULL, "method_not_allowed");
@@ -349,7 +419,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (c->too_big || c->body.len + n > c->app->max_body) {
+        const size_t max_body = c->web ? TG__WEB_MAX_BODY : c->app->max_body;
+        if (c->too_big || c->body.len + n > max_body) {
             /* MHD cannot answer in the middle of a body: the rest is read
              * and dropped, up to as much again, then refused with 413 at
              * its end; past that the connection is closed */
@@ -358,7 +429,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
             tg__buf_free(&c->body);
             c->too_big = true;
             c->discarded += n;
-            if (c->discarded > 2 * c->app->max_body) {
+            if (c->discarded > 2 * max_body) {
                 c->status = 413;
                 return MHD_NO;
             }
@@ -372,9 +443,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
     }
     if (c->too_big) {
         char msg[160];
-        snprintf(msg, sizeof msg, "The body is larger than this server's limit of %zu bytes.", c->app->max_body);
+        snprintf(msg, sizeof msg, "The body is larger than this server's limit of %zu bytes.",
+                 c->web ? TG__WEB_MAX_BODY : c->app->max_body);
         return send_error(c, 413, msg, NULL, "body_too_large");
     }
+    if (c->web)
+        return route_web(c);
     if (c->embeddings)
         return route_embeddings(c);
     return route_generate(c);

@@ -14,6 +14,10 @@
  *   accesslog.c  one line per request
  *   http.c       libmicrohttpd: routing, bodies, SSE streaming, disconnects
  *   server.c     tg_server: model + scheduler + HTTP, start, drain, stop
+ *   web.c        the reading list's web page: auth cookie, CSRF rule,
+ *                security headers, static files (web_assets.c embeds them)
+ *   webapi.c     its JSON API under /library/api/ (validated parameters)
+ *   reader.c     the library's background worker (fetch, extract, embed)
  *
  * Untrusted bytes (bodies, headers) enter only through openai.c and http.c,
  * which bound and validate them; everything behind them sees checked values.
@@ -352,6 +356,88 @@ json_t *tg__json_text(const char *s, size_t n);
 /* Random id "<prefix><24 alphanumerics>". */
 void tg__random_id(const char *prefix, char *out, size_t cap);
 
+/* ---- the reading library's worker (reader.c) ---------------------------------- */
+
+/* The served library: the HTTP threads' connection (one at a time, under
+ * mu) and a worker thread with its own connection that syncs pending items
+ * (fetch + extract, one commit per step) and embeds the passages of
+ * extracted ones when an embedder is given. */
+typedef struct tg__reader {
+    tg_library *lib;   /* for the request handlers, under mu */
+    pthread_mutex_t mu;
+    char *path;
+    tg_embedder *embedder;      /* NULL: no chunk embeddings, FTS search only */
+    const char *embed_model;    /* the name vectors are stored under          */
+    pthread_mutex_t *embed_mu;  /* tg_embed is one call at a time             */
+    /* the worker */
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t wmu;
+    pthread_cond_t wcv;
+    bool kick, stop, busy;
+    int64_t passes; /* completed sync passes (for /status)                    */
+} tg__reader;
+
+/* Opens the library twice (requests, worker) and starts the worker.  NULL
+ * on failure (message set). */
+tg__reader *tg__reader_open(const char *path, tg_embedder *e, const char *embed_model, pthread_mutex_t *embed_mu);
+/* Wakes the worker: something was added. */
+void tg__reader_kick(tg__reader *r);
+/* Asks the worker to stop after the step in flight and joins it. */
+void tg__reader_stop(tg__reader *r);
+void tg__reader_free(tg__reader *r);
+/* The query's vector for hybrid search (malloc'd, tg_embedder_dim floats),
+ * or NULL without an embedder or on failure. */
+float *tg__reader_query_vec(tg__reader *r, const char *query, int32_t *dim);
+
+/* ---- the web page and its API (web.c, webapi.c, web_assets.c) -------------------- */
+
+struct tg__app;
+
+/* A request to /library… as the HTTP layer hands it over (headers looked up,
+ * body read and bounded). */
+typedef struct tg__web_req {
+    const char *method;  /* "GET", "POST", … */
+    const char *path;    /* the URL path, from "/library" on */
+    const char *(*arg)(void *ctx, const char *name); /* a query-string value or NULL */
+    void *arg_ctx;
+    const char *host, *origin, *csrf, *content_type, *authorization, *session;
+    const char *body;
+    size_t body_len;
+} tg__web_req;
+
+/* The answer: status, content type, body (malloc'd unless is_static), and
+ * optional Set-Cookie / Location / Cache-Control values. */
+typedef struct tg__web_resp {
+    int status;
+    const char *ctype;
+    char *body;
+    size_t len;
+    bool is_static;
+    char set_cookie[160];
+    char location[64];
+    const char *cache;
+} tg__web_resp;
+
+/* Is this path the web page's?  ("/", "/library", "/library/…") */
+bool tg__web_path(const char *path);
+/* The largest body a page request may carry. */
+#define TG__WEB_MAX_BODY ((size_t)64 * 1024)
+/* Answers one page or API request (web.c). */
+void tg__web_handle(struct tg__app *app, const tg__web_req *rq, tg__web_resp *out);
+/* The JSON API, once auth and CSRF passed: rq->path starts after
+ * "/library/api/" (webapi.c). */
+void tg__webapi(struct tg__app *app, const tg__web_req *rq, const char *route, tg__web_resp *out);
+/* A JSON error body {"error": {"message", "type", "param", "code"}}. */
+void tg__web_error(tg__web_resp *out, int status, const char *msg, const char *param, const char *code);
+void tg__web_json(tg__web_resp *out, int status, json_t *o); /* takes o */
+/* The security headers every page response carries, as name/value pairs
+ * ending with a NULL name. */
+extern const char *const tg__web_headers[];
+
+/* An embedded file (web_assets.c): its bytes and type, or NULL. */
+const char *tg__web_asset(const char *name, size_t *len, const char **ctype);
+
 /* ---- the HTTP layer (http.c) -------------------------------------------------- */
 
 /* What the request handlers need from the server, set up by server.c. */
@@ -374,6 +460,9 @@ typedef struct tg__app {
     tg_embedder *embedder;      /* NULL: /v1/embeddings refuses (embeddings.c)     */
     const char *embed_model_id;
     pthread_mutex_t embed_mu;   /* tg_embed is one call at a time                  */
+    tg__reader *reader;         /* NULL: no --library, /library/ is 404            */
+    char session[65];           /* the page's login cookie value (hex), with a key */
+    const char *listen_host;    /* --host: also a valid Host header for the page   */
 } tg__app;
 
 /* A generation request in flight (handle.c). */

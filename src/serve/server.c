@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 struct tg_server {
@@ -37,6 +38,7 @@ struct tg_server {
     tg__energy *energy;
     tg__sched *sched;
     tg__http *http;
+    tg__reader *reader;
     tg__app app;
     int pipe_rd, pipe_wr;
     _Atomic int stops;
@@ -83,10 +85,51 @@ static void warm_grammar(const tg_model *m) {
     tg_grammar_free(g);
 }
 
+/* The generative model, its chat template, one context with a sequence per
+ * slot, the energy meter; false on failure (message set). */
+static bool load_model(tg_server *s, const tg_serve_params *p, tg_chat_template *tmpl) {
+    if (!(s->model = tg_model_load(p->model)))
+        return false;
+    if (p->model_id && *p->model_id)
+        snprintf(s->model_id, sizeof s->model_id, "%s", p->model_id);
+    else
+        stem(p->model, s->model_id, sizeof s->model_id);
+    tg_status st = p->chat_template ? tg_chat_template_from_name(p->chat_template, tmpl)
+                                    : tg_chat_template_detect_gguf(tg_model_gguf(s->model), tmpl);
+    if (st)
+        return false;
+    tg_ctx_params cp = tg_ctx_default_params();
+    cp.n_ctx = p->n_ctx;
+    cp.n_seq = p->parallel;
+    cp.n_outputs = p->parallel;
+    cp.n_threads = p->n_threads;
+    cp.kv_type = p->kv_type;
+    if (!(s->ctx = tg_ctx_new(s->model, &cp)))
+        return false;
+    if (!p->no_energy && !(s->energy = tg__energy_new(p)))
+        return false;
+    warm_grammar(s->model);
+    return true;
+}
+
+/* The page's login cookie: 32 random bytes as hex, new for every process
+ * (a restart logs everyone out). */
+static bool random_token(char *out, size_t cap) {
+    unsigned char b[32];
+    if (cap < 2 * sizeof b + 1 || getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+        tg__fail(TG_ERR_IO, "serve: no random bytes for the session token: %s", strerror(errno));
+        return false;
+    }
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    return true;
+}
+
 tg_server *tg_serve_new(const tg_serve_params *params) {
     tg_serve_params p = params ? *params : tg_serve_default_params();
-    if (!p.model)
-        return tg__fail(TG_ERR_ARG, "serve: no model given"), NULL;
+    if (!p.model && !p.library)
+        return tg__fail(TG_ERR_ARG, "serve: no model given (-m MODEL, or --library DB to serve only the library)"),
+               NULL;
     if (p.parallel < 1 || p.parallel > 256 || p.queue < 0 || p.queue > 65536 || p.prefill_chunk < 1 ||
         p.max_connections < 1 || p.port < 0 || p.port > 65535 || p.max_body < 1024)
         return tg__fail(TG_ERR_ARG, "serve: a parameter is out of range (parallel 1..256, queue 0..65536, "
@@ -107,30 +150,11 @@ tg_server *tg_serve_new(const tg_serve_params *params) {
     }
     s->pipe_rd = fds[0];
     s->pipe_wr = fds[1];
-    if (!(s->model = tg_model_load(p.model)))
-        goto fail;
-    if (p.model_id && *p.model_id)
-        snprintf(s->model_id, sizeof s->model_id, "%s", p.model_id);
-    else
-        stem(p.model, s->model_id, sizeof s->model_id);
-    tg_chat_template tmpl;
-    tg_status st = p.chat_template ? tg_chat_template_from_name(p.chat_template, &tmpl)
-                                   : tg_chat_template_detect_gguf(tg_model_gguf(s->model), &tmpl);
-    if (st)
-        goto fail;
-    tg_ctx_params cp = tg_ctx_default_params();
-    cp.n_ctx = p.n_ctx;
-    cp.n_seq = p.parallel;
-    cp.n_outputs = p.parallel;
-    cp.n_threads = p.n_threads;
-    cp.kv_type = p.kv_type;
-    if (!(s->ctx = tg_ctx_new(s->model, &cp)))
-        goto fail;
-    if (!p.no_energy && !(s->energy = tg__energy_new(&p)))
+    tg_chat_template tmpl = {0};
+    if (p.model && !load_model(s, &p, &tmpl))
         goto fail;
     if (!(s->metrics = tg__metrics_new()) || !(s->alog = tg__alog_open(p.access_log)))
         goto fail;
-    warm_grammar(s->model);
     if (p.embed_model) {
         tg_embedder_params ep = tg_embedder_default_params();
         ep.n_threads = p.n_threads;
@@ -145,12 +169,12 @@ tg_server *tg_serve_new(const tg_serve_params *params) {
     }
     tg__sched_params sp = {.n_slots = p.parallel, .queue_max = p.queue, .prefill_chunk = p.prefill_chunk};
     sp.energy = s->energy;
-    if (!(s->sched = tg__sched_new(s->model, s->ctx, &sp, s->metrics)))
+    if (s->model && !(s->sched = tg__sched_new(s->model, s->ctx, &sp, s->metrics)))
         goto fail;
-    const int32_t n_ctx = tg_ctx_n_ctx(s->ctx);
+    const int32_t n_ctx = s->ctx ? tg_ctx_n_ctx(s->ctx) : 0;
     s->app = (tg__app){
         .model = s->model,
-        .vocab = tg_model_vocab(s->model),
+        .vocab = s->model ? tg_model_vocab(s->model) : NULL,
         .tmpl = tmpl,
         .model_id = s->model_id,
         .created = (int64_t)time(NULL),
@@ -167,6 +191,16 @@ tg_server *tg_serve_new(const tg_serve_params *params) {
     };
     pthread_mutex_init(&s->app.embed_mu, NULL);
     s->embed_mu_init = true;
+    s->app.listen_host = p.host;
+    if (p.library) {
+        if (!random_token(s->app.session, sizeof s->app.session))
+            goto fail;
+        if (!(s->reader = tg__reader_open(p.library, s->embedder, s->embed_model_id, &s->app.embed_mu))) {
+            tg__fail_prefix(TG_ERR_IO, "library %s", p.library);
+            goto fail;
+        }
+        s->app.reader = s->reader;
+    }
     tg__http_params hp = {.host = p.host, .port = p.port, .max_connections = (unsigned)p.max_connections,
                           .timeout_s = (unsigned)(p.timeout_s > 0 ? p.timeout_s : 0)};
     if (!(s->http = tg__http_start(&s->app, &hp)))
@@ -218,13 +252,14 @@ tg_status tg_serve_run(tg_server *s) {
     while (!(why = wait_stop(s, -1)))
         ;
     atomic_store(&s->app.draining, true);
-    tg__sched_drain(s->sched);
+    if (s->sched)
+        tg__sched_drain(s->sched);
     tg__http_quiesce(s->http);
     if (why != 'F') {
         fprintf(stderr, "tinglado serve: stopping: finishing %d request(s) in flight (signal again to cancel them)\n",
                 atomic_load(&s->app.in_flight));
         /* until every request has been answered, or a second stop */
-        while (atomic_load(&s->app.in_flight) > 0 || !tg__sched_idle(s->sched)) {
+        while (atomic_load(&s->app.in_flight) > 0 || (s->sched && !tg__sched_idle(s->sched))) {
             if (wait_stop(s, 50)) {
                 why = 'F';
                 break;
@@ -232,12 +267,16 @@ tg_status tg_serve_run(tg_server *s) {
         }
     }
     if (why == 'F') {
-        tg__sched_cancel_all(s->sched);
-        for (int i = 0; i < 100 && (atomic_load(&s->app.in_flight) > 0 || !tg__sched_idle(s->sched)); i++)
+        if (s->sched)
+            tg__sched_cancel_all(s->sched);
+        for (int i = 0; i < 100 && (atomic_load(&s->app.in_flight) > 0 || (s->sched && !tg__sched_idle(s->sched)));
+             i++)
             wait_stop(s, 20);
     }
     tg__http_stop(s->http);
     s->http = NULL;
+    /* the library's worker finishes the step in flight (it commits per step) */
+    tg__reader_stop(s->reader);
     return TG_OK;
 }
 
@@ -245,6 +284,7 @@ void tg_serve_free(tg_server *s) {
     if (!s)
         return;
     tg__http_stop(s->http);
+    tg__reader_free(s->reader);
     tg__sched_free(s->sched);
     tg__energy_free(s->energy);
     tg__alog_close(s->alog);
