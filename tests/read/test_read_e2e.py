@@ -165,9 +165,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/utf8-lies":  # real UTF-8 behind a header and meta that say ISO-8859-1
             return self.send(200, UTF8_LIES.encode(), "text/html; charset=iso-8859-1")
         m = re.match(r"^/([A-Za-z0-9._-]+)/$", p)
-        if m and os.path.isfile(os.path.join(PAGES, m.group(1), "source.html")):
-            with open(os.path.join(PAGES, m.group(1), "source.html"), "rb") as f:
-                body = f.read()
+        body = shared_fixtures.page_source(m.group(1)) if m else None
+        if body is not None:
             if "gzip" in (self.headers.get("Accept-Encoding") or ""):
                 return self.send(200, gzip.compress(body), headers=[("Content-Encoding", "gzip")])
             return self.send(200, body)
@@ -175,13 +174,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def serve():
-    class Quiet(http.server.ThreadingHTTPServer):
-        def handle_error(self, request, client_address):
-            pass  # killed clients reset connections: expected here
-    srv = Quiet(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
+    return shared_fixtures.quiet_server(Handler)
 
 
 def run(*args, db=None, check_rc=0, timeout=600, env=None):
