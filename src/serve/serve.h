@@ -369,6 +369,10 @@ typedef struct tg__reader {
     tg_embedder *embedder;      /* NULL: no chunk embeddings, FTS search only */
     const char *embed_model;    /* the name vectors are stored under          */
     pthread_mutex_t *embed_mu;  /* tg_embed is one call at a time             */
+    tg_llm *llm;                /* the served model as a client (enrichment, ask);
+                                   NULL without -m                            */
+    pthread_mutex_t llm_mu;     /* one LLM request at a time; taken before
+                                   embed_mu, never after                     */
     /* the worker */
     pthread_t thread;
     bool started;
@@ -376,11 +380,19 @@ typedef struct tg__reader {
     pthread_cond_t wcv;
     bool kick, stop, busy;
     int64_t passes; /* completed sync passes (for /status)                    */
+    int64_t *no_enrich; /* items enrichment failed on in this process: not
+                           retried every pass (a restart or `read enrich` does) */
+    size_t n_no_enrich, cap_no_enrich;
 } tg__reader;
 
 /* Opens the library twice (requests, worker) and starts the worker.  NULL
  * on failure (message set). */
-tg__reader *tg__reader_open(const char *path, tg_embedder *e, const char *embed_model, pthread_mutex_t *embed_mu);
+tg__reader *tg__reader_open(const char *path, tg_embedder *e, const char *embed_model, pthread_mutex_t *embed_mu,
+                            tg_llm *llm);
+/* Answers a question from the library with the served model (tg_library_ask
+ * on a connection of its own): the HTTP status, *out the JSON of
+ * tg_answer_json or an error body (malloc'd). */
+int tg__reader_ask(tg__reader *r, const char *question, char **out);
 /* Wakes the worker: something was added. */
 void tg__reader_kick(tg__reader *r);
 /* Asks the worker to stop after the step in flight and joins it. */

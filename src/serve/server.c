@@ -39,6 +39,7 @@ struct tg_server {
     tg__sched *sched;
     tg__http *http;
     tg__reader *reader;
+    tg_llm *llm; /* the library's client of the model (enrichment, ask) */
     tg__app app;
     int pipe_rd, pipe_wr;
     _Atomic int stops;
@@ -195,7 +196,19 @@ tg_server *tg_serve_new(const tg_serve_params *params) {
     if (p.library) {
         if (!random_token(s->app.session, sizeof s->app.session))
             goto fail;
-        if (!(s->reader = tg__reader_open(p.library, s->embedder, s->embed_model_id, &s->app.embed_mu))) {
+        /* the served model also enriches and answers for the library: a
+         * client of its own over the same file (the weights are one mmap
+         * in the page cache; the context is its own), one request at a time */
+        if (s->model) {
+            tg_llm_engine_params lp = tg_llm_engine_default_params();
+            lp.model = p.model;
+            lp.n_threads = p.n_threads;
+            if (!(s->llm = tg_llm_engine(&lp))) {
+                tg__fail_prefix(TG_ERR_IO, "library's language model");
+                goto fail;
+            }
+        }
+        if (!(s->reader = tg__reader_open(p.library, s->embedder, s->embed_model_id, &s->app.embed_mu, s->llm))) {
             tg__fail_prefix(TG_ERR_IO, "library %s", p.library);
             goto fail;
         }
@@ -285,6 +298,7 @@ void tg_serve_free(tg_server *s) {
         return;
     tg__http_stop(s->http);
     tg__reader_free(s->reader);
+    tg_llm_free(s->llm);
     tg__sched_free(s->sched);
     tg__energy_free(s->energy);
     tg__alog_close(s->alog);

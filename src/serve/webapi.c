@@ -11,6 +11,7 @@
  *   POST items/ID {"archived"?, "favorite"?, "add_tags"?, "remove_tags"?}
  *   GET  tags                        every tag, most used first
  *   GET  search?q=&limit=            hybrid with an embedding model, else FTS
+ *   POST ask {"question"}            an answer with citations (needs -m MODEL)
  *
  * All library calls go through the handlers' one connection under
  * reader->mu; embedding a query happens outside it.  Must never: pass an
@@ -29,6 +30,7 @@ enum {
     MAX_TAGS = 32,
     MAX_SITE = 253,
     MAX_QUERY = 1000,
+    MAX_QUESTION = 2000,
     LIST_DEFAULT = 50,
     LIST_MAX = 200,
     SEARCH_DEFAULT = 20,
@@ -194,7 +196,7 @@ static void status(tg__app *app, tg__web_resp *out) {
                  json_pack("{s:I, s:o, s:{s:b, s:I}, s:s, s:o, s:o, s:b, s:b}", "total", (json_int_t)total, "counts",
                            counts, "worker", "busy", busy, "passes", passes, "search",
                            r->embedder ? "hybrid" : "fts", "embedding_model", str_or_null(r->embedder ? r->embed_model : NULL),
-                           "model", str_or_null(app->model ? app->model_id : NULL), "ask", 0, "auth",
+                           "model", str_or_null(app->model ? app->model_id : NULL), "ask", r->llm != NULL, "auth",
                            app->api_key != NULL));
 }
 
@@ -454,6 +456,42 @@ static void search(tg__app *app, const tg__web_req *rq, tg__web_resp *out) {
     tg__web_json(out, 200, json_pack("{s:s, s:o}", "mode", hybrid ? "hybrid" : "fts", "hits", a));
 }
 
+/* POST ask {"question"}: tg_answer_json's object (answer, citations,
+ * sources), from the served model.  Slow (seconds to minutes on a small
+ * CPU): the page shows that it is thinking. */
+static void ask(tg__app *app, const tg__web_req *rq, tg__web_resp *out) {
+    json_t *o = body_object(rq, out);
+    if (!o)
+        return;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        if (strcmp(key, "question") != 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "Unknown field '%.100s' (known: question).", key);
+            tg__web_error(out, 400, msg, key, "unknown_field");
+            json_decref(o);
+            return;
+        }
+    }
+    const char *question = json_string_value(json_object_get(o, "question"));
+    if (!question || !text_ok(question, MAX_QUESTION)) {
+        json_decref(o);
+        return tg__web_error(out, 400, "'question' must be text of 1 to 2000 bytes without control characters.",
+                             "question", "invalid_value");
+    }
+    char *body = NULL;
+    int status = tg__reader_ask(app->reader, question, &body);
+    json_decref(o);
+    if (!body)
+        return tg__web_error(out, 500, "out of memory", NULL, "server_error");
+    out->status = status;
+    out->ctype = "application/json";
+    out->body = body;
+    out->len = strlen(body);
+    out->is_static = false;
+}
+
 void tg__webapi(tg__app *app, const tg__web_req *rq, const char *route, tg__web_resp *out) {
     const bool post = !strcmp(rq->method, "POST");
     int64_t id;
@@ -470,7 +508,11 @@ void tg__webapi(tg__app *app, const tg__web_req *rq, const char *route, tg__web_
         return tags(app, out);
     if (!strcmp(route, "search") && !post)
         return search(app, rq, out);
+    if (!strcmp(route, "ask") && post)
+        return ask(app, rq, out);
     if (!strcmp(route, "status") || !strcmp(route, "tags") || !strcmp(route, "search"))
         return tg__web_error(out, 405, "Use GET.", NULL, "method_not_allowed");
+    if (!strcmp(route, "ask"))
+        return tg__web_error(out, 405, "Use POST.", NULL, "method_not_allowed");
     tg__web_error(out, 404, "No such API call; see docs/web.md.", NULL, "unknown_url");
 }

@@ -324,16 +324,17 @@ $('ask-form').addEventListener('submit', async (ev) => {
   }
 });
 
-// An answer with its numbered citations, each opening the cited item.
+// An answer (tg_answer_json) with the sources it cites, numbered as the
+// model saw them; each opens its item.
 function renderAnswer(out, a) {
-  out.replaceChildren(el('p', { text: a.answer || '' }));
-  const cites = a.citations || [];
-  if (cites.length) {
-    const ol = el('ol');
-    for (const c of cites) {
-      ol.append(el('li', {}, el('button', { class: 'linkish', type: 'button', text: c.title || c.url || ('item ' + c.id),
-                                             onclick: () => openItem(c.id) }),
-                   c.passage ? el('div', { class: 'snippet', text: c.passage }) : null));
+  out.replaceChildren(el('p', { id: 'ask-text', text: a.answer || '' }));
+  const cited = (a.sources || []).filter((s) => s.cited);
+  if (cited.length) {
+    const ol = el('ul', { id: 'ask-sources' });
+    for (const s of cited) {
+      ol.append(el('li', { 'data-item': String(s.item) }, `[${s.n}] `,
+        el('button', { class: 'linkish', type: 'button', text: s.title || s.url, onclick: () => openItem(s.item) }),
+        s.passage ? el('div', { class: 'snippet', text: s.passage }) : null));
     }
     out.append(ol);
   }
