@@ -25,7 +25,10 @@ path that counts every request reaching it.  Against `tinglado serve
      ids, filters, bodies and sizes, the CSRF rule (header, content type,
      Origin), the Host rule without a key, and with --api-key: the page's
      login (cookie HttpOnly + SameSite=Strict), Bearer keys, wrong keys;
-     a non-loopback --host without a key is refused; SIGTERM stops cleanly.
+     a non-loopback --host without a key is refused; SIGTERM stops cleanly;
+  4. with -m (the default model): the worker enriches the article it
+     extracted (summary, 3-7 tags), and a question typed into the ask box
+     gets an answer whose citations are that article and open it.
 """
 import http.client
 import http.server
@@ -48,6 +51,8 @@ import shared_fixtures  # noqa: E402
 import extract_quality as q  # noqa: E402  (HTML-to-text and title normalisation)
 
 BIN = os.environ.get("TINGLADO_BIN") or os.path.join(ROOT, "build", "rel", "tinglado")
+REL_BIN = os.environ.get("TINGLADO_REL_BIN") or BIN
+MODEL = "gemma-3-270m-q4_k_m"  # the default model, in the cache after scripts/setup.sh
 PAGES = ["bbc-1", "quanta-1", "wapo-1"]
 failures = 0
 
@@ -140,9 +145,9 @@ class Web(http.server.BaseHTTPRequestHandler):
 # ---- the server under test ---------------------------------------------------------
 
 class Server:
-    def __init__(self, db, *extra):
+    def __init__(self, db, *extra, bin=BIN):
         self.log = os.path.join(os.path.dirname(db), f"access-{os.getpid()}-{time.time_ns()}.log")
-        self.p = subprocess.Popen([BIN, "serve", "--library", db, "--port", "0", "--access-log", self.log, *extra],
+        self.p = subprocess.Popen([bin, "serve", "--library", db, "--port", "0", "--access-log", self.log, *extra],
                                   stderr=subprocess.PIPE, text=True,
                                   env=dict(os.environ, TINGLADO_HOST_DELAY="0"))
         self.err = []
@@ -191,11 +196,11 @@ class Server:
             j = None
         return r.status, j, r.headers, data
 
-    def wait_item(self, item_id, timeout=180):
+    def wait_item(self, item_id, states=("extracted", "enriched", "failed"), timeout=180):
         t0 = time.time()
         while time.time() - t0 < timeout:
             st, j, _, _ = self.request("GET", f"/library/api/items/{item_id}")
-            if st == 200 and j["state"] in ("extracted", "enriched", "failed"):
+            if st == 200 and j["state"] in states:
                 return j
             time.sleep(0.5)
         return None
@@ -281,11 +286,10 @@ def browser_tests(srv, web_port, db, shot):
         box.send_keys(phrase)
         box.submit()
         first = wait_for(lambda: d.find_elements(By.CSS_SELECTOR, "#list li .snippet") and
-                         d.find_element(By.CSS_SELECTOR, "#list li .title"), 20, "search results")
-        check(first and q.norm_title(first.text) == q.norm_title(titles[target]),
-              f"search '{phrase}': first hit {first.text if first else None!r}, want {titles[target]!r}")
-        if first:
-            first.click()
+                         d.find_element(By.CSS_SELECTOR, "#list li .title").text, 20, "search results")
+        check(first and q.norm_title(first) == q.norm_title(titles[target]),
+              f"search '{phrase}': first hit {first!r}, want {titles[target]!r}")
+        wait_for(lambda: d.find_element(By.CSS_SELECTOR, "#list li .title").click() or True, 20, "open the hit")
         got_title = wait_for(lambda: d.find_element(By.ID, "a-title").text, 20, "the article view")
         check(q.norm_title(got_title or "") == q.norm_title(titles[target]), f"article title {got_title!r}")
         frame = d.find_element(By.ID, "a-frame")
@@ -342,11 +346,12 @@ def browser_tests(srv, web_port, db, shot):
         d.get(base + "?view=all")
         wait_for(lambda: d.find_element(By.ID, "app").is_displayed(), 30, "the page again")
         d.find_element(By.CSS_SELECTOR, "#f-view option[value=all]").click()
+        wait_for(lambda: "Showing: all" in d.find_element(By.ID, "list-title").text, 20, "the 'all' view")
         for iid in (hostile["id"], raw_id):
-            row = wait_for(lambda: d.find_element(By.CSS_SELECTOR, f"#list li[data-id='{iid}'] .title"), 20,
-                           f"item {iid} listed")
-            check(row and "<img" in row.text, f"hostile title shown as text: {row.text if row else None!r}")
-            row.click()
+            sel = f"#list li[data-id='{iid}'] .title"
+            shown = wait_for(lambda: d.find_element(By.CSS_SELECTOR, sel).text, 20, f"item {iid} listed")
+            check(shown and "<img" in shown, f"hostile title shown as text: {shown!r}")
+            wait_for(lambda: d.find_element(By.CSS_SELECTOR, sel).click() or True, 20, f"click item {iid}")
             wait_for(lambda: d.find_element(By.ID, "a-title").text.startswith("Hostile <img"), 20, "hostile view")
             time.sleep(1.0)
             frame = d.find_element(By.ID, "a-frame")
@@ -460,6 +465,8 @@ def http_tests(srv):
     err(*e("GET", "/library/api/login"), 405, "method_not_allowed", "GET login")
     err(*e("DELETE", "/library/api/items/1"), 405, "method_not_allowed", "DELETE")
     err(*e("POST", "/library/app.js", {}), 405, "method_not_allowed", "POST a file")
+    err(*e("POST", "/library/api/ask", {"question": "anything?"}), 400, "no_model", "ask without a model")
+    err(*e("GET", "/library/api/ask"), 405, "method_not_allowed", "GET ask")
     st, j = e("GET", "/library/api/items?limit=2&view=all")
     check(st == 200 and len(j["items"]) == 2 and j["more"] is True, f"paging: limit 2 of more: {st}")
     count_before = srv.request("GET", "/library/api/status")[1]["total"]
@@ -529,6 +536,50 @@ def key_tests(db):
     check(r.returncode == 0 and "--library DB" in r.stdout, "serve --help documents --library")
 
 
+def model_tests(tmp, web_port):
+    """With -m: the worker enriches what it extracts, and the ask box answers
+    with a citation that opens the cited article (the optimised binary: the
+    model's decoding under the sanitizers would take minutes)."""
+    from selenium.webdriver.common.by import By
+    db = os.path.join(tmp, "model.db")
+    srv = Server(db, "-m", MODEL, "-t", "2", bin=REL_BIN)
+    try:
+        st, j, _, _ = srv.request("GET", "/library/api/status")
+        check(st == 200 and j["ask"] is True and j["model"], f"status with a model: ask on: {j}")
+        st, it, _, _ = srv.request("POST", "/library/api/items", {"url": f"http://127.0.0.1:{web_port}/bbc-1/"})
+        t0 = time.time()
+        it = srv.wait_item(it["id"], states=("enriched", "failed"), timeout=600)
+        check(it and it["state"] == "enriched" and it["summary"] and 3 <= len(it["tags"]) <= 7,
+              f"the worker enriched the article: {it and (it['state'], it['summary'], it['tags'])}")
+        print(f"  enrichment by the worker: {time.time() - t0:.0f} s, tags {it and it['tags']}")
+        err = lambda b, code, what: check(srv.request("POST", "/library/api/ask", b)[1].get("error", {})  # noqa
+                                          .get("code") == code, what)
+        err({"question": ""}, "invalid_value", "empty question")
+        err({"question": "x" * 2001}, "invalid_value", "question too long")
+        err({"q": "x"}, "unknown_field", "ask: unknown field")
+        d = browser()
+        try:
+            d.get(f"http://127.0.0.1:{srv.port}/library/")
+            wait_for(lambda: d.find_element(By.ID, "ask").is_displayed(), 30, "the ask box")
+            d.find_element(By.ID, "ask-q").send_keys("What did Obama say about gun laws?")
+            d.find_element(By.CSS_SELECTOR, "#ask-form button").click()
+            t0 = time.time()
+            src = wait_for(lambda: d.find_elements(By.CSS_SELECTOR, "#ask-sources li"), 300, "an answer with sources")
+            answer = d.find_element(By.ID, "ask-text").text
+            print(f"  ask: {time.time() - t0:.0f} s: {answer!r}")
+            check(src and answer and all(e.get_attribute("data-item") == str(it["id"]) for e in src),
+                  f"the answer cites the article: {answer!r}")
+            if src:
+                src[0].find_element(By.TAG_NAME, "button").click()
+                got = wait_for(lambda: d.find_element(By.ID, "a-title").text, 20, "the cited article")
+                check(got == it["title"], f"a citation opens its article: {got!r}")
+                check(it["summary"] in d.find_element(By.ID, "a-summary").text, "the article view shows the summary")
+        finally:
+            d.quit()
+    finally:
+        srv.stop()
+
+
 def main():
     for n in PAGES:
         if shared_fixtures.page_source(n) is None:
@@ -549,6 +600,7 @@ def main():
         finally:
             srv.stop()
         key_tests(db)
+        model_tests(tmp, web_port)
     web.shutdown()
     if failures:
         print(f"test_library_web: {failures} check(s) failed")

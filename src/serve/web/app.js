@@ -7,7 +7,12 @@
 
 const API = '/library/api/';
 const $ = (id) => document.getElementById(id);
-const state = { view: 'unread', tag: '', site: '', offset: 0, current: null, search: null, polling: new Set() };
+const state = { view: 'unread', tag: '', site: '', offset: 0, current: null, search: null, polling: new Set(),
+                mode: 'list', gen: 0 };
+// mode is what the owner last asked the list to show ('list' or 'search'),
+// set before any request goes out; gen numbers the renders, so an answer
+// that arrives after a newer request was made is dropped, and a background
+// refresh never replaces search results.
 
 // ---- talking to the server --------------------------------------------------
 
@@ -113,10 +118,14 @@ function itemRow(it, snippet) {
 }
 
 async function loadList(append) {
-  if (!append) state.offset = 0;
-  state.search = null;
+  state.mode = 'list';
+  const gen = ++state.gen;
+  const offset = append ? state.offset : 0;
   const data = await api('items', { args: { view: state.view, tag: state.tag, site: state.site,
-                                           limit: 50, offset: state.offset } });
+                                           limit: 50, offset } });
+  if (gen !== state.gen) return;
+  state.search = null;
+  state.offset = offset;
   const list = $('list');
   if (!append) list.replaceChildren();
   for (const it of data.items) {
@@ -175,7 +184,7 @@ function watch(id) {
     state.polling.delete(id);
     if (it.state === 'failed') notice(`Could not read ${it.url}: ${it.error}`, true);
     else notice(`Ready: ${titleOf(it)}`);
-    if (!state.search) await loadList().catch(() => {});
+    if (state.mode === 'list') await loadList().catch(() => {});
     await loadStatus().catch(() => {});
     if (state.current === id) showItem(it);
   };
@@ -206,8 +215,11 @@ $('search-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const q = $('search-q').value.trim();
   if (!q) return;
+  state.mode = 'search';
+  const gen = ++state.gen;
   try {
     const data = await api('search', { args: { q, limit: 30 } });
+    if (gen !== state.gen) return;
     state.search = q;
     const list = $('list');
     list.replaceChildren();
@@ -294,7 +306,7 @@ async function change(body) {
   try {
     const it = await api('items/' + state.current, { body });
     showItem(it);
-    if (!state.search) await loadList();
+    if (state.mode === 'list') await loadList();
     loadTags().catch(() => {});
   } catch (e) {
     notice(e.message, true);
