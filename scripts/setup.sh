@@ -36,6 +36,8 @@ command -v cc    >/dev/null || need_pkgs+=(gcc)
 command -v make  >/dev/null || need_pkgs+=(make)
 command -v clang >/dev/null || need_pkgs+=(clang)
 command -v unzip >/dev/null || need_pkgs+=(unzip)
+command -v chromium >/dev/null || need_pkgs+=(chromium)                 # test_library_web drives the web page
+command -v chromedriver >/dev/null || need_pkgs+=(chromium-driver)     # … headless, through WebDriver
 command -v python3 >/dev/null || need_pkgs+=(python3 python3-pip)
 if [ ${#need_pkgs[@]} -ne 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
@@ -50,10 +52,12 @@ if [ ${#need_pkgs[@]} -ne 0 ]; then
 fi
 
 # Python packages the tests use (not the product): the official OpenAI
-# client drives tinglado serve; jsonschema validates what it returns.
+# client drives tinglado serve; jsonschema validates what it returns;
+# selenium drives headless Chromium through the web page.
 py_need=()
 python3 -c 'import openai' 2>/dev/null || py_need+=(openai)
 python3 -c 'import jsonschema' 2>/dev/null || py_need+=(jsonschema)
+python3 -c 'import selenium' 2>/dev/null || py_need+=(selenium)  # WebDriver client for chromium-driver
 if [ ${#py_need[@]} -ne 0 ]; then
   echo "setup: installing Python packages for the tests: ${py_need[*]}"
   python3 -m pip install --quiet "${py_need[@]}" 2>/dev/null ||

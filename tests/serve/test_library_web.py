@@ -68,6 +68,7 @@ def check(cond, what):
 # ---- the fake web ---------------------------------------------------------------
 
 CANARY_HITS = []
+OK_HITS = []  # the ordinary link: it must open, in a new tab
 
 
 def payloads(canary):
@@ -98,6 +99,7 @@ def payloads(canary):
         f"<input autofocus onfocus=\"{js('autofocus')}\">",
         f"<video><source onerror=\"{js('video')}\"></video>",
         f"<body onload=\"{js('bodyload')}\">",
+        f"<p><a id=oklink href=\"{canary.rsplit('/', 1)[0]}/ok-link/\">an ordinary link</a></p>",
         f"<p>Zanzibar quokka marmalade is the distinctive phrase of the hostile page, indeed.</p>",
     ])
 
@@ -126,6 +128,9 @@ class Web(http.server.BaseHTTPRequestHandler):
         if p.startswith("/canary"):
             CANARY_HITS.append(p)
             return self.send(404, b"")
+        if p == "/ok-link/":
+            OK_HITS.append(p)
+            return self.send(200, b"<p>an ordinary page</p>")
         if p == "/hostile/":  # through the real pipeline (fetch, extract, sanitise)
             t = hostile_title(canary).replace("<", "&lt;").replace(">", "&gt;")
             body = f"<html><head><title>{t}</title></head><body><article>{payloads(canary)}" \
@@ -196,12 +201,23 @@ class Server:
             j = None
         return r.status, j, r.headers, data
 
-    def wait_item(self, item_id, states=("extracted", "enriched", "failed"), timeout=180):
+    def wait_item(self, item_id, states=("extracted", "enriched", "failed"), timeout=180, enriching=False):
+        """The item once in one of `states`; None after the timeout, or (with
+        enriching) as soon as the worker rests with the item still extracted:
+        its enrichment failed (the reason is on the server's stderr)."""
         t0 = time.time()
         while time.time() - t0 < timeout:
             st, j, _, _ = self.request("GET", f"/library/api/items/{item_id}")
             if st == 200 and j["state"] in states:
                 return j
+            if enriching and j and j["state"] == "extracted":
+                s = self.request("GET", "/library/api/status")[1]
+                if not s["worker"]["busy"]:
+                    time.sleep(1)
+                    j = self.request("GET", f"/library/api/items/{item_id}")[1]
+                    if j["state"] == "extracted":
+                        print("  server:", "".join(ln for ln in self.err if "enrich" in ln)[-800:])
+                        return j
             time.sleep(0.5)
         return None
 
@@ -367,11 +383,21 @@ def browser_tests(srv, web_port, db, shot):
             if iid == raw_id:
                 check(n_links >= 4, f"the raw payloads are in the frame ({n_links} links/buttons)")
             time.sleep(1.5)
-            check(len(d.window_handles) == 1, f"no window opened by a click ({len(d.window_handles)})")
+            # only the ordinary http link opened something: one new tab
+            main_window = d.current_window_handle
+            others = [h for h in d.window_handles if h != main_window]
+            check(len(others) == 1, f"item {iid}: one tab opened (the ordinary link), not {len(others)}")
+            for h in others:
+                d.switch_to.window(h)
+                check(wait_for(lambda: d.current_url.endswith("/ok-link/"), 10, "the link's tab"),
+                      f"the new tab shows the ordinary link: {d.current_url}")
+                d.close()
+            d.switch_to.window(main_window)
             check(flag_in_frame is None, f"item {iid}: flag set inside the frame: {flag_in_frame}")
             check(d.execute_script("return window.__pwned || null") is None, f"item {iid}: flag set on the page")
             check(d.current_url.startswith(base), f"the page did not navigate away: {d.current_url}")
         check(CANARY_HITS == [], f"the canary got no request: {CANARY_HITS}")
+        check(len(OK_HITS) == 2, f"the ordinary link was followed once per article: {OK_HITS}")
         # control: the very same payloads without our page around them do fire
         d.get(f"{fix}/control/")
         wait_for(lambda: len(CANARY_HITS) >= 3, 20, "canary hits from the raw control page")
@@ -548,10 +574,15 @@ def model_tests(tmp, web_port):
         check(st == 200 and j["ask"] is True and j["model"], f"status with a model: ask on: {j}")
         st, it, _, _ = srv.request("POST", "/library/api/items", {"url": f"http://127.0.0.1:{web_port}/bbc-1/"})
         t0 = time.time()
-        it = srv.wait_item(it["id"], states=("enriched", "failed"), timeout=600)
+        it = srv.wait_item(it["id"], states=("enriched", "failed"), timeout=600, enriching=True)
         check(it and it["state"] == "enriched" and it["summary"] and 3 <= len(it["tags"]) <= 7,
               f"the worker enriched the article: {it and (it['state'], it['summary'], it['tags'])}")
         print(f"  enrichment by the worker: {time.time() - t0:.0f} s, tags {it and it['tags']}")
+        # a second article (extracted; its enrichment may fail: the 270M model is weak at it), so
+        # that citing the right one means something
+        st, other, _, _ = srv.request("POST", "/library/api/items", {"url": f"http://127.0.0.1:{web_port}/wapo-1/"})
+        other = srv.wait_item(other["id"])
+        check(other and other["state"] in ("extracted", "enriched"), f"second article: {other and other['state']}")
         err = lambda b, code, what: check(srv.request("POST", "/library/api/ask", b)[1].get("error", {})  # noqa
                                           .get("code") == code, what)
         err({"question": ""}, "invalid_value", "empty question")
@@ -569,6 +600,8 @@ def model_tests(tmp, web_port):
             print(f"  ask: {time.time() - t0:.0f} s: {answer!r}")
             check(src and answer and all(e.get_attribute("data-item") == str(it["id"]) for e in src),
                   f"the answer cites the article: {answer!r}")
+            if os.environ.get("TG_SCREENSHOT_ASK"):
+                d.save_screenshot(os.environ["TG_SCREENSHOT_ASK"])
             if src:
                 src[0].find_element(By.TAG_NAME, "button").click()
                 got = wait_for(lambda: d.find_element(By.ID, "a-title").text, 20, "the cited article")
