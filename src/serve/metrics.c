@@ -25,7 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const k_routes[] = {"chat", "completions", "embeddings", "models", "health", "metrics", "other"};
+static const char *const k_routes[] = {"chat", "completions", "embeddings", "models", "health", "metrics", "library",
+                                            "other"};
 enum { N_ROUTES = sizeof k_routes / sizeof k_routes[0], N_CODES = 16 };
 
 static const double k_ttft_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};

@@ -8,7 +8,7 @@
  *     refuses otherwise unless --insecure), and the page also requires a
  *     Host header naming a loopback address or --host: a page elsewhere
  *     that rebinds its DNS name to 127.0.0.1 is refused (its Host is its
- *     own name).
+ *     own name).  (--insecure on another address skips this rule too.)
  *   - With a key, every API call needs "Authorization: Bearer KEY" or the
  *     login cookie: POST /library/api/login {"key"} sets tg_session, a
  *     random per-process token (never the key), HttpOnly, SameSite=Strict.
@@ -205,7 +205,9 @@ void tg__web_handle(tg__app *app, const tg__web_req *rq, tg__web_resp *out) {
     const char *p = rq->path;
     const bool get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
     const bool post = !strcmp(rq->method, "POST");
-    if (!app->api_key && !host_allowed(app, rq->host)) {
+    /* the Host rule guards a keyless server on loopback; one listening
+     * elsewhere without a key was started --insecure, on purpose */
+    if (!app->api_key && tg__host_is_loopback(app->listen_host) && !host_allowed(app, rq->host)) {
         tg__web_error(out, 403, "This server answers only requests addressed to its loopback name or --host.", NULL,
                       "bad_host");
         return;
