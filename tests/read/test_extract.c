@@ -7,6 +7,7 @@
  * Quality on real pages is tests/read/test_extract_quality.py.
  */
 #include "read/read.h"
+#include "token/utf8.h"
 #include "../test.h"
 
 #include <ctype.h>
@@ -164,10 +165,42 @@ static void test_hostile(void) {
     }
 }
 
+/* <link rel=canonical> in the head, resolved; a raw-byte base URL and the
+ * fallback excerpt stay valid UTF-8 (both found by fuzz_extract). */
+static void test_canonical_and_utf8(void) {
+    const char *body = "<p>Un caf\xC3\xA9 cr\xC3\xA8me, tr\xC3\xA8s bon, with commas, and words; a <a href=x>link</a>.</p>";
+    char html[2048];
+    snprintf(html, sizeof html, "<html><head><link rel=\"alternate Canonical\" href=\"/story?id=1#c\"></head>"
+                                "<body><article>%s</article></body></html>", body);
+    tg_article a;
+    CHECK(tg_extract(html, strlen(html), "https://ex.com/amp/story", &a) == TG_OK);
+    CHECK_EQ_STR(a.canonical_url, "https://ex.com/story?id=1#c");
+    tg_article_clear(&a);
+    snprintf(html, sizeof html, "<head><link rel=canonical href=\"javascript:alert(1)\"></head><p>%s</p>", body);
+    CHECK(tg_extract(html, strlen(html), "https://ex.com/a", &a) == TG_OK && a.canonical_url == NULL);
+    tg_article_clear(&a);
+    snprintf(html, sizeof html, "<body><link rel=canonical href=/elsewhere><p>%s</p></body>", body);
+    CHECK(tg_extract(html, strlen(html), "https://ex.com/a", &a) == TG_OK && a.canonical_url == NULL);
+    tg_article_clear(&a);
+    /* a base URL holding raw bytes: the links come out percent-encoded */
+    CHECK(tg_extract(html, strlen(html), "https://ex.com/\xFF\xFE/a", &a) == TG_OK);
+    CHECK_MSG(a.html && strstr(a.html, "href=\"https://ex.com/%FF%FE/x\""), "html: %s", a.html ? a.html : "(null)");
+    tg_article_clear(&a);
+    /* an excerpt cut at 300 bytes never splits a character */
+    char longp[1200] = "<p>x"; /* odd: byte 300 is inside a character */
+    for (int i = 0; i < 200; i++)
+        strcat(longp, "\xC3\xA9");
+    strcat(longp, "</p>");
+    CHECK(tg_extract(longp, strlen(longp), NULL, &a) == TG_OK && a.excerpt);
+    CHECK(a.excerpt && strlen(a.excerpt) == 299 && tg__utf8_valid(a.excerpt, strlen(a.excerpt)));
+    tg_article_clear(&a);
+}
+
 int main(void) {
     RUN(test_article_and_metadata);
     RUN(test_sanitiser);
     RUN(test_hidden_and_entities);
     RUN(test_hostile);
+    RUN(test_canonical_and_utf8);
     return tg_test_finish("test_extract");
 }
