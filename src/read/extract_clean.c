@@ -275,14 +275,16 @@ static char *safe_url(const char *u, const char *base, bool mail) {
         return NULL;
     /* browsers ignore leading spaces/controls and tabs/newlines inside the
      * scheme ("java\tscript:"): strip them before looking at it */
-    char clean[2048];
+    char clean[8192];
     size_t j = 0;
-    for (const unsigned char *p = (const unsigned char *)u; *p && j + 1 < sizeof clean; p++)
+    const unsigned char *p = (const unsigned char *)u;
+    for (; *p && j + 1 < sizeof clean; p++)
         if (*p > 0x20)
             clean[j++] = (char)*p;
     clean[j] = '\0';
-    if (!j)
-        return NULL;
+    if (!j || *p)
+        return NULL; /* empty, or too long to keep whole (a cut URL is a wrong one, and
+                        could end inside a character: found by fuzz_extract) */
     if (clean[0] == '#')
         return tg__strndup(clean, j); /* in-page anchor: stays in the reader view */
     const char *colon = strchr(clean, ':');
