@@ -26,7 +26,11 @@ path that counts every request reaching it.  Against `tinglado serve
      Origin), the Host rule without a key, and with --api-key: the page's
      login (cookie HttpOnly + SameSite=Strict), Bearer keys, wrong keys;
      a non-loopback --host without a key is refused; SIGTERM stops cleanly;
-  4. with -m (the default model): the worker enriches the article it
+  4. with --embedding-model (MiniLM converted from the cache): the worker
+     embeds each article's passages and the page's search is hybrid:
+     paraphrased questions sharing almost no words with their page find it
+     first; /v1/embeddings works without -m, /v1/chat says no_model;
+  5. with -m (the default model): the worker enriches the article it
      extracted (summary, 3-7 tags), and a question typed into the ask box
      gets an answer whose citations are that article and open it.
 """
@@ -42,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -562,6 +567,59 @@ def key_tests(db):
     check(r.returncode == 0 and "--library DB" in r.stdout, "serve --help documents --library")
 
 
+def hybrid_tests(tmp, web_port):
+    """With --embedding-model (and no -m): the worker embeds the passages of
+    what it extracts and the page's search becomes hybrid; paraphrased
+    questions that share almost no words with their page find it first
+    (the optimised binary: embedding under the sanitizers is slow)."""
+    cache = os.environ.get("TINGLADO_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                             os.path.expanduser("~/.cache"), "tinglado")
+    gguf = os.path.join(tmp, "minilm.gguf")
+    r = subprocess.run([REL_BIN, "convert", os.path.join(cache, "models", "all-MiniLM-L6-v2"), "-o", gguf],
+                       capture_output=True, text=True, timeout=300)
+    if not check(r.returncode == 0, f"convert MiniLM (scripts/setup.sh fetches it): {r.stderr[-300:]}"):
+        return
+    db = os.path.join(tmp, "hybrid.db")
+    srv = Server(db, "--embedding-model", gguf, "-t", "2", bin=REL_BIN)
+    try:
+        st, j, _, _ = srv.request("GET", "/library/api/status")
+        check(st == 200 and j["search"] == "hybrid" and j["ask"] is False, f"status with an embedder: {j}")
+        ids = {}
+        for name in ("aclu", "bbc-1", "wapo-1", "quanta-1"):
+            ids[name] = srv.request("POST", "/library/api/items", {"url": f"http://127.0.0.1:{web_port}/{name}/"})[1]["id"]
+        t0 = time.time()
+        for name, iid in ids.items():
+            it = srv.wait_item(iid)
+            check(it and it["state"] == "extracted", f"{name} extracted: {it and it['state']}")
+
+        def embedded():
+            c = sqlite3.connect(db, timeout=30)
+            try:
+                return c.execute("SELECT count(DISTINCT item) FROM chunks").fetchone()[0]
+            finally:
+                c.close()
+        wait_for(lambda: embedded() == len(ids), 300, "passages of every article embedded by the worker")
+        print(f"  hybrid: {len(ids)} articles fetched, extracted and embedded by the worker in {time.time() - t0:.0f} s")
+        semantic = {"aclu": "social network collects profiles of people who never signed up",
+                    "bbc-1": "president regrets failure on firearm control legislation",
+                    "wapo-1": "terrorist attack on a museum raises security worries"}
+        first = 0
+        for name, query in semantic.items():
+            st, j, _, _ = srv.request("GET", "/library/api/search?" + urllib.parse.urlencode({"q": query}))
+            ok = st == 200 and j["mode"] == "hybrid" and j["hits"] and j["hits"][0]["id"] == ids[name]
+            check(ok, f"hybrid search {query!r}: {st} {j and [h['id'] for h in j.get('hits', [])]}, want {ids[name]}")
+            first += bool(ok)
+        print(f"  hybrid: {first}/{len(semantic)} paraphrased questions find their page first")
+        st, j, _, _ = srv.request("POST", "/v1/embeddings", {"input": "hello"}, csrf=False,
+                                  headers={"Content-Type": "application/json"})
+        check(st == 200 and len(j["data"][0]["embedding"]) == 384, f"/v1/embeddings without -m: {st}")
+        st, j, _, _ = srv.request("POST", "/v1/chat/completions", {"messages": []}, csrf=False,
+                                  headers={"Content-Type": "application/json"})
+        check(st == 503 and j["error"]["code"] == "no_model", f"/v1/chat/completions without -m: {st} {j}")
+    finally:
+        srv.stop()
+
+
 def model_tests(tmp, web_port):
     """With -m: the worker enriches what it extracts, and the ask box answers
     with a citation that opens the cited article (the optimised binary: the
@@ -633,6 +691,7 @@ def main():
         finally:
             srv.stop()
         key_tests(db)
+        hybrid_tests(tmp, web_port)
         model_tests(tmp, web_port)
     web.shutdown()
     if failures:
