@@ -7,7 +7,8 @@ path that counts every request reaching it.  Against `tinglado serve
 --library` (no generative model), this checks:
 
   1. in headless Chromium (Debian chromium + chromium-driver, PyPI selenium):
-     the page loads; a URL typed into the add form is fetched and extracted
+     the page loads; the bookmarklet is a javascript: link to this server's
+     ?add=, which fills the add form without saving; a URL typed into the add form is fetched and extracted
      by the server's worker and shows up in the list; searching a distinctive
      run of 8 words of that page (from Readability's expected text) lists it
      first; opening it shows the right title and the text in the article
@@ -280,8 +281,16 @@ def browser_tests(srv, web_port, db, shot):
     fix = f"http://127.0.0.1:{web_port}"
     d = browser()
     try:
-        d.get(base)
+        # ---- the bookmarklet: a javascript: link that opens ?add=<the page's URL>, which fills the form
+        d.get(base + "?add=" + urllib.parse.quote(f"{fix}/{PAGES[0]}/", safe=""))
         wait_for(lambda: d.find_element(By.ID, "app").is_displayed(), 30, "the page")
+        href = urllib.parse.unquote(d.find_element(By.ID, "bookmarklet").get_attribute("href") or "")
+        check(href.startswith("javascript:") and f"'http://127.0.0.1:{srv.port}/library/?add='" in href
+              and "encodeURIComponent(location.href)" in href, f"bookmarklet link: {href!r}")
+        check(d.find_element(By.ID, "add-url").get_attribute("value") == f"{fix}/{PAGES[0]}/",
+              "?add= fills the add form (saving still takes the Save button)")
+        st, j, _, _ = srv.request("GET", "/library/api/status")
+        check(j["total"] == 0, "opening ?add= saved nothing by itself")
         # ---- add the pages through the form, wait for the worker
         for name in PAGES:
             box = d.find_element(By.ID, "add-url")
