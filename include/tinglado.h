@@ -1380,8 +1380,8 @@ typedef struct tg_ask_params {
     int32_t passage_words;   /* passage size without an embedder's chunks (120) */
     float min_cosine;        /* with an embedder: no passage this close to the
                                 question means "no answer" (see reading.md)  */
-    int32_t max_tokens;      /* reply budget (120)                            */
-    int32_t max_answer_chars; /* the answer's length limit in the schema (300) */
+    int32_t max_tokens;      /* reply budget (100)                            */
+    int32_t max_answer_chars; /* the answer's length limit in the schema (200) */
 } tg_ask_params;
 tg_ask_params tg_ask_default_params(void);
 
@@ -1411,7 +1411,7 @@ void tg_answer_clear(tg_answer *a);
  * (chunk-level: cosine to the question over every chunk of embed_model
  * fused by reciprocal rank with a word-overlap ranking of the passages of
  * the items full-text search finds; embedder NULL: word overlap alone),
- * gives them numbered to the model, and asks for {"answer", "citations"}
+ * gives them numbered to the model, and asks for {"citations", "answer"}
  * under a JSON Schema (citations are integers in 1..k).  When nothing
  * relevant is found, or the model cites nothing, out->found is false and
  * the answer says the library holds none. */
@@ -1419,7 +1419,7 @@ tg_status tg_library_ask(tg_library *lib, tg_llm *llm, tg_embedder *embedder, co
                          const char *question, tg_answer *out);
 /* The answer as a malloc'd JSON object: {"question", "found", "answer",
  * "citations": [n…], "sources": [{"n", "item", "title", "url", "passage",
- * "cited", "cosine"}…], "best_cosine"}. */
+ * "cited", "cosine", "offset", "length"}…], "best_cosine"}. */
 char *tg_answer_json(const tg_answer *a, const char *question);
 
 /* ---- digest ---------------------------------------------------------------- */

@@ -13,10 +13,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_K = 500, OPT_EMBED, OPT_MIN_COS, OPT_JSON, OPT_WORDS };
+enum { OPT_K = 500, OPT_EMBED, OPT_MIN_COS, OPT_JSON, OPT_WORDS, OPT_FILE };
+
+/* One question: the answer and its cited sources, or one JSON line. */
+static int answer_one(tg_library *lib, tg_llm *llm, tg_embedder *emb, const tg_ask_params *ap, const char *question,
+                      bool json) {
+    tg_answer a;
+    if (tg_library_ask(lib, llm, emb, ap, question, &a))
+        return tg_cli_fail("read ask");
+    int rc = 0;
+    if (json) {
+        char *s = tg_answer_json(&a, question);
+        if (s)
+            puts(s);
+        else
+            rc = 1;
+        free(s);
+    } else {
+        fputs(a.text, stdout);
+        for (size_t i = 0; i < a.n_citations; i++)
+            printf("%s[%d]", i ? "" : " ", a.citations[i]);
+        putchar('\n');
+        for (size_t i = 0; i < a.n_sources; i++) {
+            const tg_ask_source *s = &a.sources[i];
+            if (!s->cited)
+                continue;
+            printf("\n[%zu] %s\n    %s\n    \"%s\"\n", i + 1, s->title ? s->title : "(untitled)", s->url,
+                   s->passage);
+        }
+    }
+    fflush(stdout);
+    tg_answer_clear(&a);
+    return rc;
+}
 
 static void usage(FILE *f) {
-    fputs("usage: tinglado read ask QUESTION [--k N] [--embed-model M] [--json] [--db PATH]\n"
+    fputs("usage: tinglado read ask (QUESTION | --questions FILE) [--k N] [--embed-model M] [--json] [--db PATH]\n"
           "                         [--llm-model M | --llm-url URL [--llm-key K]]\n\n"
           "Answers a question from the library: the passages closest to it (by meaning\n"
           "with --embed-model, fused with word overlap) go numbered to a language model,\n"
@@ -28,7 +60,9 @@ static void usage(FILE *f) {
           "                    (`tinglado read embed -m M`); without it, word overlap alone\n"
           "  --min-cosine X    with --embed-model: below this closeness no answer (default 0.35)\n"
           "  --passage-words N words of a passage shown to the model (default 120)\n"
-          "  --json            {question, found, answer, citations, sources, best_cosine}\n",
+          "  --json            {question, found, answer, citations, sources, best_cosine}\n"
+          "  --questions FILE  ask each line of FILE instead ('#' lines skipped; with --json,\n"
+          "                    one object a line); the model is loaded once\n",
           f);
     fputs(tg__cli_llm_help, f);
 }
@@ -40,13 +74,14 @@ int tg__cli_read_ask(int argc, char **argv) {
                                          {"min-cosine", required_argument, 0, OPT_MIN_COS},
                                          {"passage-words", required_argument, 0, OPT_WORDS},
                                          {"json", no_argument, 0, OPT_JSON},
+                                         {"questions", required_argument, 0, OPT_FILE},
                                          {"db", required_argument, 0, 'd'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     tg__cli_llm lf;
     tg__cli_llm_init(&lf);
     tg_ask_params ap = tg_ask_default_params();
-    const char *db = NULL, *embed = NULL;
+    const char *db = NULL, *embed = NULL, *qfile = NULL;
     bool json = false;
     long v;
     double x;
@@ -61,6 +96,7 @@ int tg__cli_read_ask(int argc, char **argv) {
         case 'd': db = optarg; break;
         case OPT_EMBED: embed = optarg; break;
         case OPT_JSON: json = true; break;
+        case OPT_FILE: qfile = optarg; break;
         case OPT_K:
             if (!tg_cli_parse_int("--k", optarg, 1, 20, &v))
                 return 2;
@@ -80,9 +116,9 @@ int tg__cli_read_ask(int argc, char **argv) {
         default: usage(stderr); return 2;
         }
     }
-    if (optind >= argc || lf.none) {
+    if ((optind >= argc) == !qfile || lf.none) {
         fprintf(stderr, "tinglado read ask: %s\n", lf.none ? "--no-llm: asking needs a language model"
-                                                            : "need a question");
+                                                            : "need a question (or --questions FILE)");
         usage(stderr);
         return 2;
     }
@@ -113,33 +149,32 @@ int tg__cli_read_ask(int argc, char **argv) {
     }
     if (!(lib = tg__cli_read_open(db)) || !(llm = tg__cli_llm_open(&lf)))
         goto out;
-    tg_answer a;
-    if (tg_library_ask(lib, llm, emb, &ap, question, &a)) {
-        tg_cli_fail("read ask");
-        goto out;
-    }
     rc = 0;
-    if (json) {
-        char *s = tg_answer_json(&a, question);
-        if (s)
-            puts(s);
-        else
-            rc = 1;
-        free(s);
+    if (!qfile) {
+        rc = answer_one(lib, llm, emb, &ap, question, json);
     } else {
-        fputs(a.text, stdout);
-        for (size_t i = 0; i < a.n_citations; i++)
-            printf("%s[%d]", i ? "" : " ", a.citations[i]);
-        putchar('\n');
-        for (size_t i = 0; i < a.n_sources; i++) {
-            const tg_ask_source *s = &a.sources[i];
-            if (!s->cited)
-                continue;
-            printf("\n[%zu] %s\n    %s\n    \"%s\"\n", i + 1, s->title ? s->title : "(untitled)", s->url,
-                   s->passage);
+        /* one question a line: the model stays loaded and the prompt's head cached */
+        size_t len = 0;
+        char *all = tg_cli_read_file(qfile, &len);
+        if (!all) {
+            rc = 1;
+            goto out;
         }
+        bool first_q = true;
+        for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n")) {
+            while (*line == ' ' || *line == '\t' || *line == '\r')
+                line++;
+            if (!*line || *line == '#')
+                continue;
+            if (!json && !first_q)
+                puts("\n----\n");
+            first_q = false;
+            if (!json)
+                printf("Q: %s\n", line);
+            rc |= answer_one(lib, llm, emb, &ap, line, json);
+        }
+        free(all);
     }
-    tg_answer_clear(&a);
 out:
     free(question);
     tg_llm_free(llm);

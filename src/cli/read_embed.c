@@ -24,13 +24,16 @@ const char *tg__cli_read_model_name(const char *path) {
 }
 
 static void usage(FILE *f) {
-    fputs("usage: tinglado read embed -m MODEL [--db PATH] [-t N]\n\n"
+    fputs("usage: tinglado read embed -m MODEL [--chunk-words N] [--db PATH] [-t N]\n\n"
           "Embeds the passages of every extracted article that has no vectors from\n"
           "MODEL yet (a BERT-family GGUF, e.g. all-MiniLM-L6-v2 made by tinglado\n"
           "convert, or a cached model name).  Then `tinglado read search QUERY -m MODEL`\n"
           "fuses full-text and vector rankings.\n\n"
           "  -m, --model MODEL   the embedding model\n"
           "  -t, --threads N     threads (default: all CPUs)\n"
+          "      --chunk-words N words per passage (default 150, at most 200: the model reads\n"
+          "                      256 tokens); `read ask` hands passages to a language model,\n"
+          "                      where shorter ones cost less\n"
           "      --db PATH       the library\n",
           f);
 }
@@ -38,16 +41,23 @@ static void usage(FILE *f) {
 int tg__cli_read_embed(int argc, char **argv) {
     static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"db", required_argument, 0, 'd'},
                                          {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+                                         {"chunk-words", required_argument, 0, 'w'},
                                          {0, 0, 0, 0}};
     const char *model = NULL, *db = NULL;
     tg_embedder_params ep = tg_embedder_default_params();
     long val;
+    int32_t chunk_words = CHUNK_WORDS;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'd': db = optarg; break;
+        case 'w':
+            if (!tg_cli_parse_int("--chunk-words", optarg, 16, 200, &val))
+                return 2;
+            chunk_words = (int32_t)val;
+            break;
         case 't':
             if (!tg_cli_parse_int("--threads", optarg, 1, 1024, &val))
                 return 2;
@@ -83,7 +93,7 @@ int tg__cli_read_embed(int argc, char **argv) {
         int32_t *offs = NULL, *lens = NULL;
         size_t k = 0;
         if (tg_library_get_content(lib, ids[i], &text, NULL) || !text ||
-            tg_read_chunk(text, CHUNK_WORDS, &offs, &lens, &k)) {
+            tg_read_chunk(text, chunk_words, &offs, &lens, &k)) {
             rc = tg_cli_fail("read embed");
             free(text);
             break;

@@ -33,8 +33,8 @@ enum { RRF_K = 60, LEX_ITEMS = 20, VEC_DEPTH = 50, MAX_TERMS = 24, STEM = 6 };
 static const char NO_ANSWER[] = "The library holds no answer to this question.";
 
 tg_ask_params tg_ask_default_params(void) {
-    return (tg_ask_params){.k = 4, .passage_words = 120, .min_cosine = 0.35f, .max_tokens = 120,
-                           .max_answer_chars = 300};
+    return (tg_ask_params){.k = 4, .passage_words = 120, .min_cosine = 0.35f, .max_tokens = 100,
+                           .max_answer_chars = 200};
 }
 
 void tg_answer_clear(tg_answer *a) {
@@ -393,35 +393,39 @@ static tg_status retrieve(tg_library *lib, tg_embedder *emb, const tg_ask_params
 /* ---- the model ------------------------------------------------------------- */
 
 static const char INSTRUCTIONS[] =
-    "Answer the question from the numbered passages only. Reply with JSON: \"answer\" is a short answer in "
-    "the passages' words; \"citations\" are the numbers of the passages that hold it. When no passage answers "
-    "the question, the answer says so and the citations are empty.";
+    "Answer the question from the numbered passages only. Reply with JSON: \"citations\" are the numbers of "
+    "the passages that hold the answer; \"answer\" is a short answer in the passages' words. When no passage "
+    "answers the question, the citations are empty and the answer says so.";
 
-/* Worked examples: a pretrained model continues the pattern (one answer in
- * the first passage, one in the second, one with no answer). */
+/* Worked examples: a pretrained model continues the pattern.  The answer is
+ * in the second passage of one and the first of the other, so the pattern
+ * is "cite where the answer is", not "cite [1]".  There is no example of
+ * citing nothing: with one, Gemma 3 270M declined 10 of 25 questions whose
+ * passages held the answer; the retrieval threshold decides "no answer"
+ * far more reliably (docs/reading.md), and a capable model still may (the
+ * instructions say how). */
 static const tg_llm_example EXAMPLES[] = {
+    {"Passages:\n[1] Sourdough: A starter of flour and water ferments for days before it can raise bread.\n[2] "
+     "Chess engines: Stockfish searches millions of positions a second and scores them with a small neural "
+     "network.\nQuestion: How does Stockfish judge a position?",
+     "{\"citations\": [2], \"answer\": \"It scores positions with a small neural network.\"}"},
     {"Passages:\n[1] Tides: The pull of the Moon raises two bulges of water on opposite sides of the Earth, so "
      "most coasts see two high tides a day.\n[2] Iceland: The island sits on the Mid-Atlantic Ridge, where two "
      "plates drift apart by about two centimetres a year.\nQuestion: Why do most coasts get two high tides "
      "daily?",
-     "{\"answer\": \"The Moon's pull raises two bulges of water on opposite sides of the Earth.\", "
-     "\"citations\": [1]}"},
-    {"Passages:\n[1] Sourdough: A starter of flour and water ferments for days before it can raise bread.\n[2] "
-     "Chess engines: Stockfish searches millions of positions a second and scores them with a small neural "
-     "network.\nQuestion: How does Stockfish judge a position?",
-     "{\"answer\": \"It scores positions with a small neural network.\", \"citations\": [2]}"},
-    {"Passages:\n[1] Bees: Honey bees tell each other where flowers are with a waggle dance.\n[2] Rust: The "
-     "borrow checker rejects programs that could use memory after freeing it.\nQuestion: What is the capital "
-     "of Peru?",
-     "{\"answer\": \"The passages do not say.\", \"citations\": []}"},
+     "{\"citations\": [1], \"answer\": \"The Moon's pull raises two bulges of water on opposite sides of the "
+     "Earth.\"}"},
 };
 
+/* Citations first: the model commits to a passage while the question is
+ * fresh, and the answer that follows is read from it (a rambling answer
+ * then only runs into maxLength). */
 static char *ask_schema(int32_t k, int32_t max_chars) {
     char *s = NULL;
-    json_t *j = json_pack("{s:s, s:{s:{s:s, s:i}, s:{s:s, s:{s:s, s:i, s:i}, s:i}}, s:[s,s], s:b}", "type",
-                          "object", "properties", "answer", "type", "string", "maxLength", max_chars, "citations",
-                          "type", "array", "items", "type", "integer", "minimum", 1, "maximum", k, "maxItems", k,
-                          "required", "answer", "citations", "additionalProperties", 0);
+    json_t *j = json_pack("{s:s, s:{s:{s:s, s:{s:s, s:i, s:i}, s:i}, s:{s:s, s:i}}, s:[s,s], s:b}", "type",
+                          "object", "properties", "citations", "type", "array", "items", "type", "integer",
+                          "minimum", 1, "maximum", k, "maxItems", k, "answer", "type", "string", "maxLength",
+                          max_chars, "required", "citations", "answer", "additionalProperties", 0);
     if (j)
         s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);

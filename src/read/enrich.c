@@ -82,6 +82,35 @@ static bool copied_tag(const char *tag, const char *title, const char *text, siz
     return from_example && !(title && strcasestr(title, tag)) && !memmem_ci(text, n, tag);
 }
 
+/* Drops sentences that repeat an earlier one word for word: a small greedy
+ * model falls into loops ("A. B. A. B. A …") until the length limit. */
+static void drop_repeats(char *s) {
+    size_t w = 0, r = 0, n = strlen(s);
+    while (r < n) {
+        size_t e = r;
+        while (e < n && !(strchr(".!?", s[e]) && (e + 1 == n || s[e + 1] == ' ')))
+            e++;
+        if (e < n)
+            e++; /* the sentence with its mark */
+        size_t len = e - r;
+        bool seen = false;
+        for (size_t p = 0; p + len <= w && !seen; p++)
+            seen = (p == 0 || s[p - 1] == ' ') && !memcmp(s + p, s + r, len) && len > 1;
+        if (!seen) {
+            memmove(s + w, s + r, len);
+            w += len;
+        }
+        r = e;
+        while (r < n && s[r] == ' ')
+            r++;
+        if (!seen && r < n)
+            s[w++] = ' ';
+    }
+    while (w && s[w - 1] == ' ')
+        w--;
+    s[w] = '\0';
+}
+
 static size_t words(const char *s) {
     size_t n = 0;
     for (const char *p = s; *p; p++)
@@ -151,6 +180,8 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
         st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not a usable summary and tags: %.120s", who, content);
     } else {
         out->summary = tg__strndup(summary, strlen(summary));
+        if (out->summary)
+            drop_repeats(out->summary);
         out->tags = tg__calloc(json_array_size(tags), sizeof *out->tags);
         size_t i;
         json_t *t;

@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 
+import read_helpers  # tests/read/read_helpers.py
 import shared_fixtures  # tests/read/shared_fixtures.py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -394,11 +395,8 @@ def main():
         check("Fixture RSS" in run("feed", "list", db=fdb).stdout, "feed list shows titles")
 
         # ---- hybrid search: passages embedded with all-MiniLM-L6-v2 (converted from the cache)
-        cache = os.environ.get("TINGLADO_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
-                                                                 os.path.expanduser("~/.cache"), "tinglado")
         gguf = os.path.join(tmp, "minilm.gguf")
-        r = subprocess.run([BIN, "convert", os.path.join(cache, "models", "all-MiniLM-L6-v2"), "-o", gguf],
-                           capture_output=True, text=True)
+        r = read_helpers.convert_minilm(BIN, gguf)
         check(r.returncode == 0, f"convert MiniLM (scripts/setup.sh fetches it): {r.stderr[-300:]}")
         hdb = os.path.join(tmp, "hybrid.db")
         with open(os.path.join(tmp, "h.txt"), "w") as f:

@@ -17,15 +17,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import shutil
 
-import shared_fixtures  # tests/read/shared_fixtures.py
+import read_helpers  # tests/read/read_helpers.py
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "..")
-BIN = os.environ.get("TINGLADO_REL_BIN") or os.environ.get("TINGLADO_BIN") or os.path.join(ROOT, "build", "rel", "tinglado")
-PAGES = shared_fixtures.readability_dir()
+BIN = read_helpers.tinglado_bin()
 failures = 0
 requests = []
 
@@ -35,21 +31,6 @@ def check(cond, what):
     if not cond:
         failures += 1
         print("  FAIL:", what)
-
-
-class Pages(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        name = self.path.strip("/")
-        with open(os.path.join(PAGES, name, "source.html"), "rb") as f:
-            body = f.read()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 class FakeLLM(http.server.BaseHTTPRequestHandler):
@@ -86,13 +67,6 @@ class FakeLLM(http.server.BaseHTTPRequestHandler):
                                       "message": {"role": "assistant", "content": content}}]})
 
 
-def start(handler):
-    s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    s.daemon_threads = True
-    threading.Thread(target=s.serve_forever, daemon=True).start()
-    return s
-
-
 def run(*args, rc=0, env=None):
     e = dict(os.environ, TINGLADO_HOST_DELAY="0")
     e.pop("TINGLADO_LLM_KEY", None)
@@ -103,7 +77,7 @@ def run(*args, rc=0, env=None):
 
 
 def main():
-    pages, llm = start(Pages), start(FakeLLM)
+    pages, llm = read_helpers.start(), read_helpers.start(FakeLLM)
     tmp = tempfile.mkdtemp(prefix="tg_read_enrich_")
     try:
         db = os.path.join(tmp, "lib.db")
