@@ -1341,6 +1341,11 @@ typedef struct tg_llm_request {
     const char *input;        /* the text to work on                         */
     const char *schema;       /* JSON Schema (text) the reply must satisfy    */
     int32_t max_tokens;       /* reply budget (0: 400)                        */
+    const char *reply_prefix; /* NULL, or how the embedded engine's reply
+                                 starts: evaluated as part of the prompt and
+                                 walked through the grammar, then returned
+                                 with the rest (it anchors a small model in
+                                 the input; an endpoint is not sent it)     */
 } tg_llm_request;
 /* The model's reply as malloc'd text.  The embedded engine decodes greedily
  * under the grammar compiled from the schema, so its reply is JSON that

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_K = 500, OPT_EMBED, OPT_MIN_COS, OPT_JSON, OPT_WORDS, OPT_FILE };
+enum { OPT_K = 500, OPT_EMBED, OPT_MIN_COS, OPT_JSON, OPT_WORDS, OPT_FILE, OPT_CHARS };
 
 /* One question: the answer and its cited sources, or one JSON line. */
 static int answer_one(tg_library *lib, tg_llm *llm, tg_embedder *emb, const tg_ask_params *ap, const char *question,
@@ -58,8 +58,10 @@ static void usage(FILE *f) {
           "  --k N             passages given to the model (default 4, at most 20)\n"
           "  --embed-model M   the embedding model the library was embedded with\n"
           "                    (`tinglado read embed -m M`); without it, word overlap alone\n"
-          "  --min-cosine X    with --embed-model: below this closeness no answer (default 0.35)\n"
+          "  --min-cosine X    with --embed-model: below this closeness no answer (default 0.32)\n"
           "  --passage-words N words of a passage shown to the model (default 120)\n"
+          "  --max-answer-chars N  the answer's length limit (default 200); a small model\n"
+          "                    rambles up to it, and each character costs decoding time\n"
           "  --json            {question, found, answer, citations, sources, best_cosine}\n"
           "  --questions FILE  ask each line of FILE instead ('#' lines skipped; with --json,\n"
           "                    one object a line); the model is loaded once\n",
@@ -75,6 +77,7 @@ int tg__cli_read_ask(int argc, char **argv) {
                                          {"passage-words", required_argument, 0, OPT_WORDS},
                                          {"json", no_argument, 0, OPT_JSON},
                                          {"questions", required_argument, 0, OPT_FILE},
+                                         {"max-answer-chars", required_argument, 0, OPT_CHARS},
                                          {"db", required_argument, 0, 'd'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -106,6 +109,12 @@ int tg__cli_read_ask(int argc, char **argv) {
             if (!tg_cli_parse_int("--passage-words", optarg, 8, 2000, &v))
                 return 2;
             ap.passage_words = (int32_t)v;
+            break;
+        case OPT_CHARS:
+            if (!tg_cli_parse_int("--max-answer-chars", optarg, 20, 4000, &v))
+                return 2;
+            ap.max_answer_chars = (int32_t)v;
+            ap.max_tokens = (int32_t)(v / 2 + 40); /* room for the longest answer and the JSON around it */
             break;
         case OPT_MIN_COS:
             if (!tg_cli_parse_float("--min-cosine", optarg, -1, 1, &x))

@@ -33,7 +33,7 @@ enum { RRF_K = 60, LEX_ITEMS = 20, VEC_DEPTH = 50, MAX_TERMS = 24, STEM = 6 };
 static const char NO_ANSWER[] = "The library holds no answer to this question.";
 
 tg_ask_params tg_ask_default_params(void) {
-    return (tg_ask_params){.k = 4, .passage_words = 120, .min_cosine = 0.35f, .max_tokens = 100,
+    return (tg_ask_params){.k = 4, .passage_words = 120, .min_cosine = 0.32f, .max_tokens = 100,
                            .max_answer_chars = 200};
 }
 

@@ -63,7 +63,9 @@ static void put_entry(tg__buf *b, const entry *e, tg_digest_format fmt) {
             tg__buf_puts(b, " — ");
             md_escape(b, e->site);
         }
-        tg__buf_printf(b, " · %lld min · saved %s\n", (long long)minutes, date);
+        if (e->words > 0) /* not extracted yet: no reading time to give */
+            tg__buf_printf(b, " · %lld min", (long long)minutes);
+        tg__buf_printf(b, " · saved %s\n", date);
         if (e->summary) {
             tg__buf_puts(b, "  ");
             md_escape(b, e->summary);
@@ -80,7 +82,10 @@ static void put_entry(tg__buf *b, const entry *e, tg_digest_format fmt) {
             tg__html_escape(b, e->site, strlen(e->site));
             tg__buf_puts(b, "</span>");
         }
-        tg__buf_printf(b, " <span class=\"meta\">%lld min · saved %s</span>", (long long)minutes, date);
+        tg__buf_puts(b, " <span class=\"meta\">");
+        if (e->words > 0)
+            tg__buf_printf(b, "%lld min · ", (long long)minutes);
+        tg__buf_printf(b, "saved %s</span>", date);
         if (e->summary) {
             tg__buf_puts(b, "<p>");
             tg__html_escape(b, e->summary, strlen(e->summary));
@@ -196,7 +201,7 @@ tg_status tg_library_digest(tg_library *lib, int64_t since, tg_digest_format fmt
         if (fmt == TG_DIGEST_MD) {
             tg__buf_printf(&b, "# Reading digest%s%s\n\n%zu item%s", *date ? " since " : "", date, ne,
                            ne == 1 ? "" : "s");
-            tg__buf_printf(&b, " saved or enriched, under %zu tag%s.\n", ng, ng == 1 ? "" : "s");
+            tg__buf_puts(&b, " saved or enriched.\n");
         } else {
             tg__buf_printf(&b,
                            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Reading digest</title>"

@@ -64,7 +64,7 @@ static char *render(const tg_llm_request *r) {
         tg__buf_printf(&b, "%s\n\n", r->instructions);
     for (size_t i = 0; i < r->n_examples; i++)
         tg__buf_printf(&b, "%s\nJSON:\n%s\n\n", r->examples[i].input, r->examples[i].output);
-    tg__buf_printf(&b, "%s\nJSON:\n", r->input);
+    tg__buf_printf(&b, "%s\nJSON:\n%s", r->input, r->reply_prefix ? r->reply_prefix : "");
     return tg__buf_take(&b);
 }
 
@@ -116,6 +116,11 @@ static tg_status complete_json(tg_llm *llm, const tg_llm_request *r, char **out)
 
     tg__buf text = {0};
     bool done = false;
+    if (r->reply_prefix && *r->reply_prefix) {
+        if (tg_grammar_accept_text(e->gst, r->reply_prefix, strlen(r->reply_prefix)))
+            return tg__fail(TG_ERR_ARG, "llm: the reply prefix does not fit the schema: %.80s", r->reply_prefix);
+        tg__buf_puts(&text, r->reply_prefix);
+    }
     char piece[256];
     for (int32_t i = 0; !s && !done && i < budget; i++) {
         if ((s = tg_grammar_allowed(e->gst, e->bits)))

@@ -2,11 +2,13 @@
 """test_read_ask.py — `tinglado read ask` end to end on real pages with the
 embedded default model (the pretrained Gemma 3 270M) and all-MiniLM-L6-v2.
 
-31 Readability test pages (25 articles the questions are about, 6
+31 Readability test pages (21 articles the questions are about, 10 short
 distractors) are imported and synced from a loopback server, their
-passages embedded (--chunk-words 80), then 25 questions written from the
-articles (paraphrased, not sentences of the pages) and 5 the library cannot
-answer are asked in one `read ask --questions FILE --json` run.
+passages embedded (--chunk-words 60), then 21 questions written from the
+articles (paraphrased, not sentences of the pages) and 3 the library cannot
+answer are asked in one `read ask --questions FILE --json --k 3
+--passage-words 60 --max-answer-chars 80` run (sizes picked for the
+test's time on two cores).
 
 Measures and prints:
   - answerable questions whose citations include the page that holds the
@@ -54,19 +56,15 @@ QUESTIONS = [
     ("For how long would Australian telecom companies have to keep metadata?", "herald-sun-1"),
     ("What is the price of Rez Infinite for PlayStation VR?", "yahoo-1"),
     ("What did Obama say was the greatest frustration of his time as president?", "bbc-1"),
-    ("When does the brain work hardest on difficult problems?", "medicalnewstoday"),
-    ("How many whale strandings has Hori Parata attended?", "guardian-1"),
-    ("What price did Verizon agree to pay for Yahoo's business?", "nytimes-2"),
-    ("How many people died when gunmen attacked the museum in Tunis?", "wapo-1"),
     ("Which company hosts John Gruber's website?", "daringfireball-1"),
     ("Which Firefox Developer Edition tool took the place of App Manager?", "mozilla-2"),
     ("What is the boiling point of mercury?", None),
     ("Who won the football World Cup in 1998?", None),
-    ("What goes into a classic French onion soup?", None),
-    ("How tall is the Eiffel Tower?", None),
     ("Which programming language did Guido van Rossum create?", None),
 ]
-DISTRACTORS = ["data-url-image", "missing-paragraphs", "basic-tags-cleaning", "cnet-svg-classes", "liberation-1", "folha"]
+# distractors: short pages (embedding is the slow part on two cores), some lorem ipsum, some in other languages
+DISTRACTORS = ["data-url-image", "missing-paragraphs", "basic-tags-cleaning", "cnet-svg-classes", "liberation-1", "folha",
+               "remove-extra-brs", "replace-brs", "normalize-spaces", "title-en-dash"]
 
 failures = 0
 
@@ -104,7 +102,7 @@ def main():
         r = read_helpers.convert_minilm(BIN, gguf)
         check(r.returncode == 0, f"convert MiniLM: {r.stderr[-300:]}")
         t0 = time.time()
-        r = run("embed", "-m", gguf, "--chunk-words", "80", "--db", db)
+        r = run("embed", "-m", gguf, "--chunk-words", "60", "--db", db)
         print(f"  {r.stdout.strip()} (wall {time.time() - t0:.1f} s)")
 
         # usage errors first (cheap)
@@ -118,7 +116,7 @@ def main():
             f.write("".join(q + "\n" for q, _ in QUESTIONS))
         t0 = time.time()
         r = run("ask", "--questions", qfile, "--json", "--k", str(K), "--embed-model", gguf,
-                "--passage-words", "80", "--db", db)
+                "--passage-words", "60", "--max-answer-chars", "80", "--db", db)
         secs = time.time() - t0
         answers = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
         check(len(answers) == len(QUESTIONS), f"{len(answers)} answers for {len(QUESTIONS)} questions")
@@ -152,6 +150,8 @@ def main():
         print(f"  retrieval: the right page among the {K} passages for {retrieved}/{n_yes}")
         print(f"  closest-passage cosine: answerable min {min(cos_yes):.2f} median {statistics.median(cos_yes):.2f}; "
               f"unanswerable max {max(cos_no):.2f} median {statistics.median(cos_no):.2f}")
+        firsts = sum(1 for a in answers if a["citations"][:1] == [1])
+        print(f"  the model cited passage [1] first in {firsts}/{sum(1 for a in answers if a['found'])} answers")
         check(cited_right / n_yes >= MIN_CITED, f"right page cited for {cited_right}/{n_yes}")
         check(no_answer / n_no >= MIN_NO_ANSWER, f"'no answer' for {no_answer}/{n_no}")
     finally:

@@ -68,6 +68,9 @@ def main():
         check("no-such-model-q4" in r.stderr and "3 extracted" in r.stdout, f"missing model: {r.stdout} {r.stderr}")
         r = run("sync", "--no-llm", "--db", db)
         check("enrich:" not in r.stdout, f"--no-llm enriches nothing: {r.stdout}")
+        c = sqlite3.connect(db)
+        check(c.execute("SELECT count(*) FROM items WHERE state = 2").fetchone()[0] == len(PAGES), "all extracted")
+        c.close()
         t0 = time.time()
         r = run("sync", "--db", db)
         secs = time.time() - t0
