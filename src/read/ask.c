@@ -337,6 +337,10 @@ static tg_status retrieve(tg_library *lib, tg_embedder *emb, const tg_ask_params
         free(q);
         if (s)
             return s;
+        if (!all->n) /* else every question would get "no answer", silently */
+            return tg__fail(TG_ERR_NOT_FOUND, "ask: no passage of the library is embedded with %s (run `tinglado "
+                                              "read embed -m MODEL` first, or ask without an embedding model)",
+                            p->embed_model);
         for (size_t i = 0; i < all->n; i++)
             *best_cos = TG_MAX(*best_cos, all->v[i].cos);
     }

@@ -102,6 +102,8 @@ def main():
         r = read_helpers.convert_minilm(BIN, gguf)
         check(r.returncode == 0, f"convert MiniLM: {r.stderr[-300:]}")
         t0 = time.time()
+        r = run("ask", "anything", "--embed-model", gguf, "--db", db, rc=1)
+        check("read embed -m MODEL" in r.stderr, f"asking before embedding says what to do: {r.stderr}")
         r = run("embed", "-m", gguf, "--chunk-words", "60", "--db", db)
         print(f"  {r.stdout.strip()} (wall {time.time() - t0:.1f} s)")
 
