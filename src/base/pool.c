@@ -13,12 +13,17 @@
  * 1 under contention.  Here a late worker finds its share already done by
  * the others and goes back to waiting.
  *
- * The counter holds the generation in its high 32 bits and the number of
- * shares claimed in the low 32, so a worker that wakes late cannot claim a
- * share of a newer call under an older one's function: its compare-and-swap
- * fails and it rereads.  The function, argument and share count are read
- * only after a successful claim; the caller cannot replace them before that
- * share completes.
+ * The counter holds, in one 64-bit word, the generation (high 32 bits),
+ * the call's share count (16 bits) and the shares claimed so far (low 16),
+ * so "is there a share left, and which" is decided by one compare-and-swap
+ * on one word: a worker that wakes late cannot claim a share of a newer
+ * call under an older one's function or share count — its swap fails and
+ * it rereads.  (With the count in a field of its own, a worker could read
+ * the next call's larger count before the new generation was published and
+ * claim a share past the end of the old one: a stress test caught it within
+ * a few thousand calls.)  The function and argument are read only after a
+ * successful claim; the caller cannot replace them before that share
+ * completes.
  *
  * Waiting spins briefly (calls come microseconds apart in a forward pass)
  * and then sleeps on a condition variable, so an idle pool costs no CPU.
@@ -40,7 +45,7 @@ struct tg_pool {
     pthread_mutex_t mu;
     pthread_cond_t wake; /* workers: a new generation is available */
     pthread_cond_t done; /* caller: the last share completed */
-    _Atomic uint64_t claim;       /* generation << 32 | shares claimed */
+    _Atomic uint64_t claim;       /* generation << 32 | shares << 16 | claimed */
     _Atomic int completed;        /* shares of the current call finished */
     _Atomic int caller_sleeping;  /* the caller sleeps on `done` */
     bool stop;                    /* under mu */
@@ -48,7 +53,6 @@ struct tg_pool {
      * published, read by a thread only after it claimed a share */
     _Atomic(tg_pool_fn) fn;
     _Atomic(void *) ctx;
-    _Atomic int shares;
 };
 
 static inline void cpu_relax(void) {
@@ -58,6 +62,8 @@ static inline void cpu_relax(void) {
 }
 
 static inline unsigned gen_of(uint64_t c) { return (unsigned)(c >> 32); }
+static inline int shares_of(uint64_t c) { return (int)((c >> 16) & 0xFFFF); }
+static inline int claimed_of(uint64_t c) { return (int)(c & 0xFFFF); }
 
 /* Claims and runs shares of generation g until none is left (or a newer
  * generation appeared, which means g's shares were all claimed). */
@@ -66,8 +72,7 @@ static void work(tg_pool *p, unsigned g) {
     for (;;) {
         if (gen_of(c) != g)
             return;
-        const int shares = atomic_load_explicit(&p->shares, memory_order_relaxed);
-        const int k = (int)(uint32_t)c;
+        const int shares = shares_of(c), k = claimed_of(c);
         if (k >= shares)
             return;
         if (!atomic_compare_exchange_weak_explicit(&p->claim, &c, c + 1, memory_order_acq_rel,
@@ -165,6 +170,8 @@ int tg_pool_size(const tg_pool *p) { return p ? p->n : 1; }
 void tg_pool_run_shares(tg_pool *p, tg_pool_fn fn, void *ctx, int shares) {
     if (shares <= 0)
         return;
+    if (shares > TG_POOL_MAX_SHARES)
+        shares = TG_POOL_MAX_SHARES; /* fn splits its work by the count it is given */
     if (!p || p->n == 1) {
         for (int k = 0; k < shares; k++)
             fn(ctx, k, shares);
@@ -172,12 +179,11 @@ void tg_pool_run_shares(tg_pool *p, tg_pool_fn fn, void *ctx, int shares) {
     }
     atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
     atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
-    atomic_store_explicit(&p->shares, shares, memory_order_relaxed);
     atomic_store_explicit(&p->completed, 0, memory_order_relaxed);
     /* the new generation with nothing claimed; the release publishes the
      * fields above to whoever acquires it */
     const unsigned g = gen_of(atomic_load_explicit(&p->claim, memory_order_relaxed)) + 1;
-    atomic_store_explicit(&p->claim, (uint64_t)g << 32, memory_order_release);
+    atomic_store_explicit(&p->claim, (uint64_t)g << 32 | (uint64_t)shares << 16, memory_order_release);
     pthread_mutex_lock(&p->mu);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);

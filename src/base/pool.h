@@ -23,7 +23,9 @@ void tg_pool_free(tg_pool *p);
 int tg_pool_size(const tg_pool *p);
 void tg_pool_run(tg_pool *p, tg_pool_fn fn, void *ctx);
 /* The same with `shares` shares (finer shares balance better when a thread
- * is slowed down; only for fn without per-share scratch sized by the pool). */
+ * is slowed down; only for fn without per-share scratch sized by the pool).
+ * At most TG_POOL_MAX_SHARES: more are run as that many. */
+#define TG_POOL_MAX_SHARES 65535
 void tg_pool_run_shares(tg_pool *p, tg_pool_fn fn, void *ctx, int shares);
 
 /* The [begin, end) share of n items for thread ith of nth (contiguous,

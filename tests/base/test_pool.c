@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_SHARES 64
 
@@ -80,6 +82,39 @@ static void test_sizes(void) {
     }
 }
 
+/* Consecutive calls with different share counts: a worker late from one
+ * call must not claim a share of the next by the next one's count (the
+ * first version of the counter let it: a share past the end of the old
+ * call ran, and the next call's count went one over and never completed). */
+static void test_varying_counts(void) {
+    for (int n = 2; n <= 3; n++) {
+        tg_pool *p = tg_pool_new(n);
+        CHECK(p != NULL);
+        if (!p)
+            continue;
+        _Atomic long current = 0;
+        int bad_runs = 0, bad_nth = 0, stale = 0;
+        for (long c = 0; c < 200000; c++) {
+            const int shares = c % 3 == 0 ? 0 : (int)(1 + (c * 7) % 9);
+            job j = {.nth_expected = shares ? shares : n, .call = c, .current = &current, .slow_share = -1};
+            atomic_store(&current, c);
+            if (shares)
+                tg_pool_run_shares(p, count_fn, &j, shares);
+            else
+                tg_pool_run(p, count_fn, &j);
+            atomic_store(&current, -1);
+            for (int k = 0; k < j.nth_expected; k++)
+                bad_runs += atomic_load(&j.runs[k]) != 1;
+            bad_nth += atomic_load(&j.wrong_nth);
+            stale += atomic_load(&j.stale);
+        }
+        CHECK_MSG(bad_runs == 0, "%d shares not run exactly once (%d threads)", bad_runs, n);
+        CHECK_EQ_INT(bad_nth, 0);
+        CHECK_EQ_INT(stale, 0);
+        tg_pool_free(p);
+    }
+}
+
 /* Threads that burn CPU beside the pool, so its workers get descheduled
  * in the middle of calls (what a busy home server does to it). */
 static _Atomic int burn_stop;
@@ -126,8 +161,20 @@ static void test_free_after_call(void) {
     tg_pool_free(tg_pool_new(3));
 }
 
+/* A pool that loses count waits forever: fail instead of hanging the run. */
+static void on_alarm(int sig) {
+    (void)sig;
+    static const char msg[] = "  FAIL: the pool hung (a call never saw all its shares complete)\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(1);
+}
+
 int main(void) {
+    signal(SIGALRM, on_alarm);
+    alarm(120);
     RUN(test_sizes);
+    RUN(test_varying_counts);
     RUN(test_contention);
     RUN(test_free_after_call);
     return tg_test_finish("base/pool");
