@@ -41,29 +41,39 @@ static void count_fn(void *arg, int ith, int nth) {
         atomic_fetch_add(&j->runs[ith], 1);
 }
 
+/* What went wrong over a run of calls. */
+typedef struct tally {
+    int bad_runs, bad_nth, stale;
+} tally;
+
+/* Call number c with `shares` shares (0: tg_pool_run), the share `slow`
+ * sleeping (-1: none), and counts what went wrong. */
+static void one_call(tg_pool *p, long c, int shares, int slow, _Atomic long *current, tally *t) {
+    job j = {.nth_expected = shares ? shares : tg_pool_size(p), .call = c, .current = current, .slow_share = slow};
+    atomic_store(current, c);
+    if (shares)
+        tg_pool_run_shares(p, count_fn, &j, shares);
+    else
+        tg_pool_run(p, count_fn, &j);
+    /* after the call returns nothing of it may still be running: mark it over */
+    atomic_store(current, -1);
+    for (int k = 0; k < j.nth_expected; k++)
+        t->bad_runs += atomic_load(&j.runs[k]) != 1;
+    t->bad_nth += atomic_load(&j.wrong_nth);
+    t->stale += atomic_load(&j.stale);
+}
+
 /* `calls` calls of `shares` shares (0: tg_pool_run); every share once. */
 static void run_calls(tg_pool *p, int calls, int shares, int slow_every) {
     _Atomic long current = 0;
-    int bad_runs = 0, bad_nth = 0, stale = 0;
-    for (int c = 0; c < calls; c++) {
-        job j = {.nth_expected = shares ? shares : tg_pool_size(p), .call = c, .current = &current,
-                 .slow_share = slow_every && c % slow_every == 0 ? c % (shares ? shares : tg_pool_size(p)) : -1};
-        atomic_store(&current, c);
-        if (shares)
-            tg_pool_run_shares(p, count_fn, &j, shares);
-        else
-            tg_pool_run(p, count_fn, &j);
-        /* after the call returns nothing of it may still be running: mark it over */
-        atomic_store(&current, -1);
-        for (int k = 0; k < j.nth_expected; k++)
-            bad_runs += atomic_load(&j.runs[k]) != 1;
-        bad_nth += atomic_load(&j.wrong_nth);
-        stale += atomic_load(&j.stale);
-    }
-    CHECK_MSG(bad_runs == 0, "%d shares not run exactly once (%d threads, %d shares, %d calls)", bad_runs,
+    tally t = {0};
+    const int nth = shares ? shares : tg_pool_size(p);
+    for (int c = 0; c < calls; c++)
+        one_call(p, c, shares, slow_every && c % slow_every == 0 ? c % nth : -1, &current, &t);
+    CHECK_MSG(t.bad_runs == 0, "%d shares not run exactly once (%d threads, %d shares, %d calls)", t.bad_runs,
               tg_pool_size(p), shares, calls);
-    CHECK_EQ_INT(bad_nth, 0);
-    CHECK_EQ_INT(stale, 0);
+    CHECK_EQ_INT(t.bad_nth, 0);
+    CHECK_EQ_INT(t.stale, 0);
 }
 
 static void test_sizes(void) {
@@ -93,24 +103,12 @@ static void test_varying_counts(void) {
         if (!p)
             continue;
         _Atomic long current = 0;
-        int bad_runs = 0, bad_nth = 0, stale = 0;
-        for (long c = 0; c < 200000; c++) {
-            const int shares = c % 3 == 0 ? 0 : (int)(1 + (c * 7) % 9);
-            job j = {.nth_expected = shares ? shares : n, .call = c, .current = &current, .slow_share = -1};
-            atomic_store(&current, c);
-            if (shares)
-                tg_pool_run_shares(p, count_fn, &j, shares);
-            else
-                tg_pool_run(p, count_fn, &j);
-            atomic_store(&current, -1);
-            for (int k = 0; k < j.nth_expected; k++)
-                bad_runs += atomic_load(&j.runs[k]) != 1;
-            bad_nth += atomic_load(&j.wrong_nth);
-            stale += atomic_load(&j.stale);
-        }
-        CHECK_MSG(bad_runs == 0, "%d shares not run exactly once (%d threads)", bad_runs, n);
-        CHECK_EQ_INT(bad_nth, 0);
-        CHECK_EQ_INT(stale, 0);
+        tally t = {0};
+        for (long c = 0; c < 200000; c++)
+            one_call(p, c, c % 3 == 0 ? 0 : (int)(1 + (c * 7) % 9), -1, &current, &t);
+        CHECK_MSG(t.bad_runs == 0, "%d shares not run exactly once (%d threads)", t.bad_runs, n);
+        CHECK_EQ_INT(t.bad_nth, 0);
+        CHECK_EQ_INT(t.stale, 0);
         tg_pool_free(p);
     }
 }
