@@ -1355,6 +1355,15 @@ typedef struct tg_llm_request {
  * and message, an unreachable host). */
 tg_status tg_llm_complete_json(tg_llm *llm, const tg_llm_request *req, char **json);
 
+/* What the last request cost the embedded engine (all zero for an endpoint):
+ * prompt tokens, of which reused from the KV cache (the head consecutive
+ * requests share); reply tokens chosen, in how many forward passes; tokens
+ * guessed by prompt lookup and guesses kept (see llm_engine.c). */
+typedef struct tg_llm_stats {
+    size_t prompt, reused, chosen, passes, guessed, kept;
+} tg_llm_stats;
+tg_llm_stats tg_llm_last_stats(const tg_llm *llm);
+
 /* ---- enrichment ------------------------------------------------------------ */
 
 typedef struct tg_enrichment {

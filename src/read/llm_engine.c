@@ -9,7 +9,9 @@
  * example as "<input>\nJSON:\n<output>", then the input and "JSON:\n" for
  * the model to continue.  Consecutive requests usually share their head
  * (instructions and examples): the tokens the KV cache already holds from
- * the previous request are kept and only the rest is evaluated.
+ * the previous request are kept and only the rest is evaluated.  The reply
+ * is decoded with prompt lookup (decode_reply): several tokens per forward
+ * pass where it copies the prompt, with exactly plain greedy's result.
  *
  * Never samples: greedy is reproducible, and a pretrained model's best
  * guess is what a constrained reply needs.  One request at a time.
@@ -22,6 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Guessed tokens evaluated with each chosen one (prompt lookup), and the
+ * lengths of the reply's tail looked up in the prompt.  4 rather than 8 or
+ * 2: a batch's cost grows with its length (the output projection over the
+ * 262k-token vocabulary runs for every row), and on 16 real pages 8 guessed
+ * 2,344 tokens to keep 1,585 where 4 guessed 1,888 to keep 1,453; on 8
+ * pages 4 and 2 took the same time (docs/reading.md). */
+enum { DRAFT_MAX = 4, NGRAM_MAX = 3, NGRAM_MIN = 2 };
+
 typedef struct engine {
     struct tg_llm base;
     tg_model *model;
@@ -32,6 +42,7 @@ typedef struct engine {
     char *schema;        /* the schema of the cached grammar      */
     tg_grammar *grammar;
     tg_grammar_state *gst;
+    tg_llm_stats stats; /* of the last request */
 } engine;
 
 tg_llm_engine_params tg_llm_engine_default_params(void) {
@@ -77,6 +88,8 @@ static tg_status feed_prompt(engine *e, const tg_tokens *p) {
         keep--; /* the last prompt token must be evaluated again for its logits */
     tg_ctx_seq_truncate(e->ctx, 0, (int32_t)keep);
     e->held.n = keep;
+    e->stats.prompt = p->n;
+    e->stats.reused = keep;
     tg_batch b = {.n = (int32_t)(p->n - keep), .token = p->ids + keep};
     tg_status s = tg_ctx_decode(e->ctx, &b);
     if (s) {
@@ -90,6 +103,110 @@ static tg_status feed_prompt(engine *e, const tg_tokens *p) {
     return TG_OK;
 }
 
+/* Chooses the next token from a row of logits (greedy under the grammar),
+ * walks the grammar over it and appends its text; *done once it ends the
+ * reply (end of generation, or nothing can follow). */
+static tg_status pick(engine *e, const float *logits, tg_token *out, tg__buf *text, bool *done) {
+    const tg_vocab *v = tg_model_vocab(e->model);
+    tg_status s = tg_grammar_allowed(e->gst, e->bits);
+    if (s)
+        return s;
+    tg_sampler_set_allowed(e->sampler, e->bits);
+    tg_token t = tg_sampler_sample(e->sampler, logits, NULL);
+    if (t < 0)
+        return tg__fail_prefix(TG_ERR_RANGE, "%s: no token can continue the reply", e->base.name);
+    if ((s = tg_grammar_accept(e->gst, t)))
+        return s;
+    *out = t;
+    if (tg_vocab_is_eog(v, t)) { /* allowed only once the JSON is complete */
+        *done = true;
+        return TG_OK;
+    }
+    char piece[256];
+    size_t n = tg_token_to_piece(v, t, false, piece, sizeof piece);
+    if (n > sizeof piece || !tg__buf_append(text, piece, n))
+        return tg__fail(TG_ERR_NOMEM, "llm: out of memory");
+    *done = tg_grammar_finished(e->gst); /* nothing can follow: no need to evaluate it */
+    return TG_OK;
+}
+
+/* Prompt lookup: the tokens that followed the latest earlier occurrence of
+ * the sequence's last n tokens (n = NGRAM_MAX down to NGRAM_MIN), at most
+ * max of them, into out.  Returns how many (0: no occurrence). */
+static size_t lookup(const tg_token *seq, size_t len, tg_token *out, size_t max) {
+    for (size_t n = NGRAM_MAX; n >= NGRAM_MIN; n--) {
+        if (len <= n)
+            continue;
+        const tg_token *tail = seq + len - n;
+        for (size_t i = len - n; i-- > 0;) {
+            if (memcmp(seq + i, tail, n * sizeof *seq))
+                continue;
+            size_t k = 0;
+            for (; k < max && i + n + k < len; k++)
+                out[k] = seq[i + n + k];
+            return k;
+        }
+    }
+    return 0;
+}
+
+/* Decodes the reply after the prompt (whose logits the context holds) until
+ * the grammar ends it or budget tokens are chosen.
+ *
+ * Greedy decoding, sped up by prompt lookup: the default model's summaries
+ * copy the article's sentences, so the tokens that followed the reply's
+ * last few tokens in the prompt are a good guess of what comes next.  The
+ * chosen token and up to DRAFT_MAX guessed ones are evaluated in one batch
+ * (weights read once; logits for each); the guesses are kept while each
+ * equals the greedy choice from the previous position's logits, and the
+ * first choice that differs becomes the next token.  A batch's logits are
+ * bit-identical to one token at a time (tests/model/test_model.c), so the
+ * reply is exactly plain greedy decoding's, in fewer forward passes. */
+static tg_status decode_reply(engine *e, int32_t budget, tg__buf *text, bool *done) {
+    tg_token batch[1 + DRAFT_MAX];
+    int8_t outputs[1 + DRAFT_MAX];
+    memset(outputs, 1, sizeof outputs);
+    int32_t chosen = 1;
+    tg_status s = pick(e, tg_ctx_logits(e->ctx, 0), &batch[0], text, done);
+    while (!s && !*done && chosen < budget) {
+        /* batch[0] is chosen but not evaluated yet */
+        if (!tg__tokens_push(&e->held, batch[0])) {
+            s = tg__fail(TG_ERR_NOMEM, "llm: out of memory");
+            break;
+        }
+        size_t room = (size_t)(budget - chosen) < DRAFT_MAX ? (size_t)(budget - chosen) : DRAFT_MAX;
+        size_t nd = lookup(e->held.ids, e->held.n, batch + 1, room);
+        tg_batch b = {.n = (int32_t)(1 + nd), .token = batch, .output = outputs};
+        if ((s = tg_ctx_decode(e->ctx, &b)))
+            break;
+        e->stats.passes++;
+        e->stats.guessed += nd;
+        size_t before = e->held.n;
+        /* row j holds the logits after batch[j] */
+        for (size_t j = 0;; j++) {
+            tg_token t;
+            if ((s = pick(e, tg_ctx_logits(e->ctx, (int32_t)j), &t, text, done)))
+                break;
+            chosen++;
+            batch[0] = t;
+            if (*done || chosen == budget || j == nd || t != batch[1 + j])
+                break;
+            if (!tg__tokens_push(&e->held, t)) { /* a guess that held: the cache has it */
+                s = tg__fail(TG_ERR_NOMEM, "llm: out of memory");
+                break;
+            }
+        }
+        e->stats.kept += e->held.n - before;
+        tg_ctx_seq_truncate(e->ctx, 0, (int32_t)e->held.n); /* drop the guesses that failed */
+    }
+    e->stats.chosen = (size_t)chosen;
+    if (s) {
+        tg_ctx_seq_truncate(e->ctx, 0, 0);
+        e->held.n = 0;
+    }
+    return s;
+}
+
 static tg_status complete_json(tg_llm *llm, const tg_llm_request *r, char **out) {
     engine *e = (engine *)llm;
     const tg_vocab *v = tg_model_vocab(e->model);
@@ -97,6 +214,7 @@ static tg_status complete_json(tg_llm *llm, const tg_llm_request *r, char **out)
     tg_status s = use_schema(e, r->schema);
     if (s)
         return s;
+    memset(&e->stats, 0, sizeof e->stats);
     char *prompt = render(r);
     if (!prompt)
         return tg__fail(TG_ERR_NOMEM, "llm: out of memory");
@@ -121,38 +239,7 @@ static tg_status complete_json(tg_llm *llm, const tg_llm_request *r, char **out)
             return tg__fail(TG_ERR_ARG, "llm: the reply prefix does not fit the schema: %.80s", r->reply_prefix);
         tg__buf_puts(&text, r->reply_prefix);
     }
-    char piece[256];
-    for (int32_t i = 0; !s && !done && i < budget; i++) {
-        if ((s = tg_grammar_allowed(e->gst, e->bits)))
-            break;
-        tg_sampler_set_allowed(e->sampler, e->bits);
-        tg_token t = tg_sampler_sample(e->sampler, tg_ctx_logits(e->ctx, 0), NULL);
-        if (t < 0) {
-            s = tg__fail_prefix(TG_ERR_RANGE, "%s: no token can continue the reply", e->base.name);
-            break;
-        }
-        if ((s = tg_grammar_accept(e->gst, t)))
-            break;
-        if (tg_vocab_is_eog(v, t)) { /* allowed only once the JSON is complete */
-            done = true;
-            break;
-        }
-        size_t n = tg_token_to_piece(v, t, false, piece, sizeof piece);
-        if (n > sizeof piece || !tg__buf_append(&text, piece, n)) {
-            s = tg__fail(TG_ERR_NOMEM, "llm: out of memory");
-            break;
-        }
-        if (tg_grammar_finished(e->gst)) {
-            done = true; /* nothing can follow: no need to evaluate it */
-            break;
-        }
-        tg_batch b = {.n = 1, .token = &t};
-        if ((s = tg_ctx_decode(e->ctx, &b)) || !tg__tokens_push(&e->held, t)) {
-            s = s ? s : tg__fail(TG_ERR_NOMEM, "llm: out of memory");
-            tg_ctx_seq_truncate(e->ctx, 0, 0);
-            e->held.n = 0;
-        }
-    }
+    s = decode_reply(e, budget, &text, &done);
     if (!s && !done && !tg_grammar_complete(e->gst))
         s = tg__fail(TG_ERR_RANGE, "%s: the reply did not finish within %d tokens", e->base.name, budget);
     char *json = s ? NULL : tg__buf_take(&text);
@@ -179,6 +266,10 @@ static void engine_free(tg_llm *llm) {
 
 static const tg__llm_vt vt = {complete_json, engine_free};
 
+tg_llm_stats tg_llm_last_stats(const tg_llm *llm) {
+    return llm && llm->vt == &vt ? ((const engine *)llm)->stats : (tg_llm_stats){0};
+}
+
 tg_llm *tg_llm_engine(const tg_llm_engine_params *p) {
     tg_llm_engine_params d = tg_llm_engine_default_params();
     if (!p)
@@ -204,6 +295,7 @@ tg_llm *tg_llm_engine(const tg_llm_engine_params *p) {
     if (tg_model_n_ctx_train(e->model) > 0 && cp.n_ctx > tg_model_n_ctx_train(e->model))
         cp.n_ctx = tg_model_n_ctx_train(e->model);
     cp.n_threads = p->n_threads;
+    cp.n_outputs = 1 + DRAFT_MAX; /* logits for each token of a guessed batch */
     tg_sampler_params sp = tg_sampler_defaults();
     sp.temperature = 0; /* greedy */
     sp.seed = 0;
