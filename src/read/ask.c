@@ -178,41 +178,13 @@ static bool push(cands *c, cand x) {
     return true;
 }
 
+static bool push_chunk(void *user, int64_t item, int32_t off, int32_t len, double cos) {
+    return push(user, (cand){.item = item, .off = off, .len = len, .cos = cos});
+}
+
 /* Every chunk of the model with its cosine to q. */
 static tg_status vector_cands(tg_library *lib, const char *model, const float *q, int32_t dim, cands *c) {
-    sqlite3_stmt *st = tg__lib_prepare(lib, "SELECT item, off, len, vec FROM chunks WHERE model = ?1 AND dim = ?2");
-    if (!st)
-        return TG_ERR_IO;
-    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, dim);
-    double qn = 0;
-    for (int32_t i = 0; i < dim; i++)
-        qn += (double)q[i] * q[i];
-    qn = sqrt(qn);
-    tg_status s = TG_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *vec = sqlite3_column_blob(st, 3);
-        if (!vec || sqlite3_column_bytes(st, 3) != dim * (int)sizeof(float))
-            continue; /* a damaged row: skip it, never read past it */
-        double dot = 0, vn = 0;
-        for (int32_t i = 0; i < dim; i++) {
-            float x;
-            memcpy(&x, vec + (size_t)i * sizeof x, sizeof x); /* blobs are not aligned */
-            dot += (double)x * q[i];
-            vn += (double)x * x;
-        }
-        cand x = {.item = sqlite3_column_int64(st, 0), .off = sqlite3_column_int(st, 1),
-                  .len = sqlite3_column_int(st, 2), .cos = qn > 0 && vn > 0 ? dot / (qn * sqrt(vn)) : 0};
-        if (!push(c, x)) {
-            s = TG_ERR_NOMEM;
-            break;
-        }
-    }
-    if (!s && rc != SQLITE_DONE)
-        s = tg__lib_sqlfail(lib, "reading chunk vectors");
-    sqlite3_finalize(st);
-    return s;
+    return tg__lib_chunk_cosines(lib, model, q, dim, push_chunk, c);
 }
 
 /* Items holding any of the question words, best BM25 first. */

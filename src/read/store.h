@@ -52,6 +52,14 @@ char *tg__lib_page_final_url(tg_library *lib, int64_t id);
  * of the item, and *merged_into is 0.  One transaction either way. */
 tg_status tg__lib_store_article(tg_library *lib, int64_t id, const tg_article *a, const char *final_url,
                                 int64_t *merged_into);
+/* Calls fn with the item, offset, length and cosine to q (0 when either
+ * vector is all zeros) of every stored chunk vector of model with dim
+ * floats, in item order (vector.c); rows of another size are skipped, never
+ * read.  fn returns false when it runs out of memory: the scan stops with
+ * TG_ERR_NOMEM.  Search and `read ask` rank passages from it. */
+typedef bool (*tg__chunk_cos_fn)(void *user, int64_t item, int32_t off, int32_t len, double cos);
+tg_status tg__lib_chunk_cosines(tg_library *lib, const char *model, const float *q, int32_t dim,
+                                tg__chunk_cos_fn fn, void *user);
 /* Current time (seconds); TINGLADO_NOW overrides it for reproducible tests. */
 int64_t tg__read_now(void);
 

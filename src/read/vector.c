@@ -188,12 +188,10 @@ static char *passage(tg_library *lib, int64_t id, int32_t off, int32_t len) {
     return out;
 }
 
-tg_status tg_library_vector_search(tg_library *lib, const char *model, const float *q, int32_t dim, size_t limit,
-                                   tg_search_hit **hits, size_t *n) {
-    *hits = NULL;
-    *n = 0;
+tg_status tg__lib_chunk_cosines(tg_library *lib, const char *model, const float *q, int32_t dim,
+                                tg__chunk_cos_fn fn, void *user) {
     sqlite3_stmt *st = tg__lib_prepare(lib, "SELECT item, off, len, vec FROM chunks WHERE model = ?1 AND dim = ?2 "
-                                            "ORDER BY item");
+                                            "ORDER BY item, seq");
     if (!st)
         return TG_ERR_IO;
     sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
@@ -202,42 +200,64 @@ tg_status tg_library_vector_search(tg_library *lib, const char *model, const flo
     for (int32_t i = 0; i < dim; i++)
         qn += (double)q[i] * q[i];
     qn = sqrt(qn);
-    best *v = NULL;
-    size_t nv = 0, cap = 0;
     tg_status s = TG_OK;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const float *vec = sqlite3_column_blob(st, 3);
+        const char *vec = sqlite3_column_blob(st, 3);
         if (!vec || sqlite3_column_bytes(st, 3) != dim * (int)sizeof(float))
             continue; /* a damaged row: skip it, never read past it */
         double dot = 0, vn = 0;
         for (int32_t i = 0; i < dim; i++) {
             float x;
-            memcpy(&x, (const char *)vec + (size_t)i * sizeof x, sizeof x); /* blobs are not aligned */
+            memcpy(&x, vec + (size_t)i * sizeof x, sizeof x); /* blobs are not aligned */
             dot += (double)x * q[i];
             vn += (double)x * x;
         }
         double cos = qn > 0 && vn > 0 ? dot / (qn * sqrt(vn)) : 0;
-        int64_t id = sqlite3_column_int64(st, 0);
-        if (nv && v[nv - 1].id == id) { /* rows come ordered by item: keep its best chunk */
-            if (cos > v[nv - 1].score)
-                v[nv - 1] = (best){id, cos, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2)};
-            continue;
+        if (!fn(user, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int(st, 2), cos)) {
+            s = TG_ERR_NOMEM;
+            break;
         }
-        if (nv == cap) {
-            cap = cap ? cap * 2 : 256;
-            best *b = tg__realloc(v, cap * sizeof *b);
-            if (!b) {
-                s = TG_ERR_NOMEM;
-                break;
-            }
-            v = b;
-        }
-        v[nv++] = (best){id, cos, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2)};
     }
     if (!s && rc != SQLITE_DONE)
-        s = tg__lib_sqlfail(lib, "vector search");
+        s = tg__lib_sqlfail(lib, "reading chunk vectors");
     sqlite3_finalize(st);
+    return s;
+}
+
+typedef struct bests {
+    best *v;
+    size_t n, cap;
+} bests;
+
+/* Keeps each item's best chunk (chunks come ordered by item). */
+static bool keep_best(void *user, int64_t id, int32_t off, int32_t len, double cos) {
+    bests *b = user;
+    if (b->n && b->v[b->n - 1].id == id) {
+        if (cos > b->v[b->n - 1].score)
+            b->v[b->n - 1] = (best){id, cos, off, len};
+        return true;
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        best *v = tg__realloc(b->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = (best){id, cos, off, len};
+    return true;
+}
+
+tg_status tg_library_vector_search(tg_library *lib, const char *model, const float *q, int32_t dim, size_t limit,
+                                   tg_search_hit **hits, size_t *n) {
+    *hits = NULL;
+    *n = 0;
+    bests bs = {0};
+    tg_status s = tg__lib_chunk_cosines(lib, model, q, dim, keep_best, &bs);
+    best *v = bs.v;
+    size_t nv = bs.n;
     if (s) {
         free(v);
         return s;
