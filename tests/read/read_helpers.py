@@ -1,10 +1,10 @@
-"""Helpers the reading-library tests share: the binary under test, a
-loopback server for the Readability fixture pages, and all-MiniLM-L6-v2
+"""Helpers the reading-library tests share: the binary under test, failed
+checks counted, `tinglado read` runs, a loopback server (for the
+Readability fixture pages or a test's own handler), and all-MiniLM-L6-v2
 converted from the model cache."""
 import http.server
 import os
 import subprocess
-import threading
 
 import shared_fixtures
 
@@ -17,6 +17,48 @@ def tinglado_bin():
     """$TINGLADO_REL_BIN (optimised, as make check sets it), else $TINGLADO_BIN, else build/rel."""
     return (os.environ.get("TINGLADO_REL_BIN") or os.environ.get("TINGLADO_BIN")
             or os.path.join(ROOT, "build", "rel", "tinglado"))
+
+
+def sanitized_bin():
+    """$TINGLADO_BIN (the sanitizer build under make check), else build/rel:
+    for tests whose input is hostile bytes (PDFs, redirects)."""
+    return os.environ.get("TINGLADO_BIN") or os.path.join(ROOT, "build", "rel", "tinglado")
+
+
+class Checks:
+    """check(cond, what) prints each failed check and counts it in .failures."""
+
+    def __init__(self):
+        self.failures = 0
+
+    def __call__(self, cond, what):
+        if not cond:
+            self.failures += 1
+            print("  FAIL:", what)
+        return cond
+
+    def finish(self, name):
+        """Prints the test's verdict; returns its exit code."""
+        print(f"{name}:", "ok" if not self.failures else f"{self.failures} FAILED")
+        return 1 if self.failures else 0
+
+
+def runner(binary, check, rc=0, timeout=900):
+    """A function run(*args, db=None, rc=rc, env=None, timeout=timeout) that
+    runs `binary read args [--db db]` with a fixed clock (TINGLADO_NOW) and
+    no per-host delay (loopback needs no politeness), env added on top, and
+    checks the exit code unless rc is None; returns the CompletedProcess."""
+    default_rc, default_timeout = rc, timeout
+
+    def run(*args, db=None, rc=default_rc, env=None, timeout=default_timeout):
+        e = dict(os.environ, TINGLADO_NOW="1750000000", TINGLADO_HOST_DELAY="0")
+        e.update(env or {})
+        cmd = [binary, "read", *args] + (["--db", db] if db else [])
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
+        if rc is not None:
+            check(r.returncode == rc, f"read {' '.join(args[:3])}: exit {r.returncode}, want {rc}: {r.stderr[-500:]}")
+        return r
+    return run
 
 
 class Pages(http.server.BaseHTTPRequestHandler):
@@ -43,11 +85,9 @@ class Pages(http.server.BaseHTTPRequestHandler):
 
 
 def start(handler=Pages):
-    """A threaded server on an ephemeral loopback port (shutdown() it)."""
-    s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    s.daemon_threads = True
-    threading.Thread(target=s.serve_forever, daemon=True).start()
-    return s
+    """A threaded server on an ephemeral loopback port, connection errors of
+    killed clients not printed (shutdown() it; server_address[1] is the port)."""
+    return shared_fixtures.quiet_server(handler)
 
 
 def cache_dir():

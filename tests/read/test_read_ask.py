@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,22 +65,8 @@ QUESTIONS = [
 DISTRACTORS = ["data-url-image", "missing-paragraphs", "basic-tags-cleaning", "cnet-svg-classes", "liberation-1", "folha",
                "remove-extra-brs", "replace-brs", "normalize-spaces", "title-en-dash"]
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("  FAIL:", what)
-    return cond
-
-
-def run(*args, rc=0, timeout=900):
-    e = dict(os.environ, TINGLADO_HOST_DELAY="0")
-    r = subprocess.run([BIN, "read", *args], capture_output=True, text=True, timeout=timeout, env=e)
-    check(r.returncode == rc, f"read {' '.join(args[:2])}: exit {r.returncode}, want {rc}: {r.stderr[-400:]}")
-    return r
+check = read_helpers.Checks()
+run = read_helpers.runner(BIN, check)
 
 
 def main():
@@ -159,8 +144,7 @@ def main():
     finally:
         srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("test_read_ask:", "ok" if not failures else f"{failures} FAILED")
-    return 1 if failures else 0
+    return check.finish("test_read_ask")
 
 
 if __name__ == "__main__":

@@ -31,22 +31,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "..")
-BIN = os.environ.get("TINGLADO_BIN") or os.path.join(ROOT, "build", "rel", "tinglado")
+import read_helpers  # tests/read/read_helpers.py
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("  FAIL:", what)
-    return cond
+BIN = read_helpers.sanitized_bin()
+check = read_helpers.Checks()
+run = read_helpers.runner(BIN, check, rc=None, timeout=300)
 
 
 def page(title, canonical=None, words="rivers bridges lanes"):
@@ -100,13 +91,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.send(404, b"<p>no</p>")
 
 
-def run(*args, db=None, env=None, timeout=300):
-    e = dict(os.environ, TINGLADO_NOW="1750000000", TINGLADO_HOST_DELAY="0")
-    e.update(env or {})
-    cmd = [BIN, "read", *args] + (["--db", db] if db else [])
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
-
-
 def wallabag(entries):
     return json.dumps([{"url": u, "title": "", "created_at": d, "tags": t, "is_archived": int(a),
                         "is_starred": int(s)} for u, d, t, a, s in entries])
@@ -130,10 +114,8 @@ def snapshot(db):
 
 
 def main():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.handle_error = lambda *a: None  # a sync killed mid-request is expected here
+    srv = read_helpers.start(Handler)  # a sync killed mid-request is expected here: errors not printed
     Handler.port = srv.server_address[1]
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{Handler.port}"
     tmp = tempfile.mkdtemp(prefix="tg_read_dedupe_")
     try:
@@ -233,8 +215,7 @@ def main():
     finally:
         srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("test_read_dedupe:", "FAILED" if failures else "ok", f"({failures} failures)" if failures else "")
-    return 1 if failures else 0
+    return check.finish("test_read_dedupe")
 
 
 if __name__ == "__main__":

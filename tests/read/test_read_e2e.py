@@ -42,20 +42,12 @@ import shared_fixtures  # tests/read/shared_fixtures.py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
-BIN = os.environ.get("TINGLADO_REL_BIN") or os.environ.get("TINGLADO_BIN") or os.path.join(ROOT, "build", "rel", "tinglado")
+BIN = read_helpers.tinglado_bin()
 PAGES = shared_fixtures.readability_dir()
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import extract_quality as q  # noqa: E402  (tokenizer and HTML-to-text of the quality script)
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("  FAIL:", what)
-    return cond
+check = read_helpers.Checks()
 
 
 LATIN1_PAGE = ("<html><head><meta charset=\"utf-8\"><title>Cr\u00e8me br\u00fbl\u00e9e recipe</title></head><body><article>"
@@ -174,19 +166,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.send(404, b"no such page")
 
 
-def serve():
-    return shared_fixtures.quiet_server(Handler)
-
-
-def run(*args, db=None, check_rc=0, timeout=600, env=None):
-    cmd = [BIN, "read", *args] + (["--db", db] if db else [])
-    e = dict(os.environ, TINGLADO_NOW="1750000000", TINGLADO_HOST_DELAY="0")
-    if env:
-        e.update(env)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
-    if check_rc is not None and r.returncode != check_rc:
-        check(False, f"{' '.join(args[:3])}: exit {r.returncode}, want {check_rc}: {r.stderr[-500:]}")
-    return r
+run = read_helpers.runner(BIN, check, timeout=600)
 
 
 def item_by_url(db, url):
@@ -201,7 +181,7 @@ def main():
         print(f"missing {PAGES}", file=sys.stderr)
         return 1
     names = sorted(d for d in os.listdir(PAGES) if os.path.isfile(os.path.join(PAGES, d, "source.html")))
-    srv = serve()
+    srv = read_helpers.start(Handler)
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     tmp = tempfile.mkdtemp(prefix="tg_read_e2e_")
     try:
@@ -334,21 +314,21 @@ def main():
             run("export", "--format", fmt, "-o", out, db=db)
             r = run("import", out, db=os.path.join(tmp, f"re-{fmt}.db"))
             check(f"{total - 1} added" in r.stdout and want_fmt in r.stdout, f"export {fmt} re-imports: {r.stdout}")
-        run("show", "999999", db=db, check_rc=1)
-        run("show", "abc", db=db, check_rc=2)
-        run("frobnicate", check_rc=2)
-        run("sync", "--no-llm", "--jobs", "0", db=db, check_rc=2)
-        run("import", os.path.join(tmp, "nope.csv"), db=db, check_rc=1)
-        r = run("--help", check_rc=0)
+        run("show", "999999", db=db, rc=1)
+        run("show", "abc", db=db, rc=2)
+        run("frobnicate", rc=2)
+        run("sync", "--no-llm", "--jobs", "0", db=db, rc=2)
+        run("import", os.path.join(tmp, "nope.csv"), db=db, rc=1)
+        r = run("--help", rc=0)
         check("sync" in r.stdout and "search" in r.stdout, "read --help")
         for sub in ("add", "import", "export", "list", "show", "tag", "archive", "search", "sync", "extract", "feed",
                     "embed"):
-            r = run(sub, "--help", check_rc=0)
+            r = run(sub, "--help", rc=0)
             check(r.stdout.startswith("usage: tinglado read " + sub), f"{sub} --help")
         # extract straight from a URL, and its errors
         r = run("extract", base + "/aclu/", "--json")
         check(json.loads(r.stdout or "{}").get("byline") == "Daniel Kahn Gillmor", "extract URL")
-        r = run("extract", base + "/missing", check_rc=1)
+        r = run("extract", base + "/missing", rc=1)
         check("HTTP 404" in r.stderr, f"extract 404: {r.stderr}")
 
         # ---- politeness: one request per host, --jobs bounds all hosts together
@@ -382,10 +362,10 @@ def main():
             check("subscribed" in r.stdout, f"feed add {f}: {r.stdout}")
         r = run("feed", "add", base + "/feed.rss", db=fdb)
         check("already subscribed" in r.stdout, "feed add twice")
-        r = run("feed", "sync", db=fdb, check_rc=1)  # the HTML page is not a feed
+        r = run("feed", "sync", db=fdb, rc=1)  # the HTML page is not a feed
         check("3 entries, 3 new" in r.stdout and "1 entries, 1 new" in r.stdout and "4 new items, 1 feeds failed" in r.stdout
               and "no RSS <item> or Atom <entry>" in r.stderr, f"feed sync: {r.stdout} {r.stderr}")
-        r = run("feed", "sync", db=fdb, check_rc=1)
+        r = run("feed", "sync", db=fdb, rc=1)
         check("0 new items" in r.stdout, f"second feed sync adds nothing: {r.stdout}")
         r = run("sync", "--no-llm", db=fdb)
         check("4 items: 4 extracted" in r.stdout, f"sync after feed sync: {r.stdout}")
@@ -477,8 +457,7 @@ def main():
     finally:
         srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("test_read_e2e:", "ok" if not failures else f"{failures} FAILED")
-    return 1 if failures else 0
+    return check.finish("test_read_e2e")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,22 +31,8 @@ SCHEMA = {"type": "object", "required": ["summary", "tags"], "additionalProperti
                          "tags": {"type": "array", "minItems": 3, "maxItems": 7,
                                   "items": {"type": "string", "minLength": 1, "maxLength": 30}}}}
 EXAMPLE_TAGS = {"transport", "electric vehicles", "cities", "lund"}
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("  FAIL:", what)
-    return cond
-
-
-def run(*args, rc=0):
-    e = dict(os.environ, TINGLADO_HOST_DELAY="0")
-    r = subprocess.run([BIN, "read", *args], capture_output=True, text=True, timeout=900, env=e)
-    check(r.returncode == rc, f"read {' '.join(args[:2])}: exit {r.returncode}, want {rc}: {r.stderr[-400:]}")
-    return r
+check = read_helpers.Checks()
+run = read_helpers.runner(BIN, check)
 
 
 def words(s):
@@ -102,8 +87,7 @@ def main():
     finally:
         srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("test_read_enrich_engine:", "ok" if not failures else f"{failures} FAILED")
-    return 1 if failures else 0
+    return check.finish("test_read_enrich_engine")
 
 
 if __name__ == "__main__":

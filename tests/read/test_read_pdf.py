@@ -25,24 +25,14 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "..")
-BIN = os.environ.get("TINGLADO_BIN") or os.path.join(ROOT, "build", "rel", "tinglado")
+import read_helpers  # tests/read/read_helpers.py
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("  FAIL:", what)
-    return cond
+BIN = read_helpers.sanitized_bin()
+check = read_helpers.Checks()
+run = read_helpers.runner(BIN, check, rc=None, timeout=300)
 
 
 def pdf(pages, info=None):
@@ -121,14 +111,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def run(*args, db=None):
-    cmd = [BIN, "read", *args] + (["--db", db] if db else [])
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-
-
 def main():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = read_helpers.start(Handler)
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     tmp = tempfile.mkdtemp(prefix="tg_read_pdf_")
     try:
@@ -198,8 +182,7 @@ def main():
     finally:
         srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("test_read_pdf:", "FAILED" if failures else "ok", f"({failures} failures)" if failures else "")
-    return 1 if failures else 0
+    return check.finish("test_read_pdf")
 
 
 if __name__ == "__main__":
