@@ -475,7 +475,7 @@ static void test_dot_random(void) {
 
 static void test_mm(void) {
     static const int shapes[][2] = {{1, 1}, {1, 2}, {2, 1}, {3, 3}, {4, 1}, {4, 2}, {4, 3}, {5, 4},
-                                    {7, 5}, {8, 2}, {9, 7}, {8, 8}, {1, 9}, {13, 3}};
+                                    {7, 5}, {8, 2}, {9, 7}, {8, 8}, {1, 9}, {13, 3}, {3, 17}, {2, 16}};
     for (int li = 0; li < n_levels; li++) {
         const level *L = &levels[li];
         int checked_types = 0;
@@ -527,32 +527,39 @@ static void test_mm(void) {
                 free(xf);
                 free(y);
             }
-            /* One activation row and long rows (decoding; the gemv paths
-             * with and without their precomputed-activation buffers). */
-            for (int len = 0; len < 2; len++) {
-                /* 32-element types: 20 and 160 blocks (the gemv keeps 128 blocks of activation data). */
-                const int64_t n = is_float ? (len ? 5003 : 640) : tw->block_size == 32 ? (len ? 160 : 20) * 32 : (len ? 20 : 3) * 256;
-                const int64_t nw = 6;
-                const size_t ws = tg_type_row_size(t, n) + 3, as = tg_type_row_size(at, n);
-                uint8_t *w = malloc(ws * (size_t)nw + 1), *a = malloc(as + 1);
-                float *xf = malloc((size_t)n * sizeof *xf), y[6];
-                for (int64_t o = 0; o < nw; o++) {
-                    random_floats(&rng, xf, n, (int)o);
-                    tw->from_float(xf, w + 1 + (size_t)o * ws, n);
+            /* Long rows, with one activation row (decoding) and with 3:
+             * the gemv keeps 128 blocks of activation data at a time and
+             * the AVX2 legacy tiles hold 256 blocks of 8 activation rows
+             * (longer rows go through the gemv); 20, 160 and 300 blocks. */
+            for (int len = 0; len < 3; len++)
+                for (int64_t na = 1; na <= 3; na += 2) {
+                    static const int64_t blocks32[] = {20, 160, 300}, floats[] = {640, 5003, 9001}, k256[] = {3, 20, 37};
+                    const int64_t n = is_float ? floats[len] : tw->block_size == 32 ? blocks32[len] * 32 : k256[len] * 256;
+                    const int64_t nw = 6;
+                    const size_t ws = tg_type_row_size(t, n) + 3, as = tg_type_row_size(at, n) + 1;
+                    uint8_t *w = malloc(ws * (size_t)nw + 1), *a = malloc(as * (size_t)na + 1);
+                    float *xf = malloc((size_t)n * sizeof *xf), y[18];
+                    for (int64_t o = 0; o < nw; o++) {
+                        random_floats(&rng, xf, n, (int)o);
+                        tw->from_float(xf, w + 1 + (size_t)o * ws, n);
+                    }
+                    for (int64_t r = 0; r < na; r++) {
+                        random_floats(&rng, xf, n, 2 + (int)r);
+                        ref_quantize_act(at, xf, a + 1 + (size_t)r * as, n);
+                    }
+                    tk->mm(n, w + 1, ws, nw, a + 1, as, na, y, nw);
+                    for (int64_t r = 0; r < na; r++)
+                        for (int64_t o = 0; o < nw; o++)
+                            bad += f32_bits(y[r * nw + o]) !=
+                                   f32_bits(tk->vec_dot(n, w + 1 + (size_t)o * ws, a + 1 + (size_t)r * as));
+                    free(w);
+                    free(a);
+                    free(xf);
                 }
-                random_floats(&rng, xf, n, 2);
-                ref_quantize_act(at, xf, a + 1, n);
-                tk->mm(n, w + 1, ws, nw, a + 1, as, 1, y, nw);
-                for (int64_t o = 0; o < nw; o++)
-                    bad += f32_bits(y[o]) != f32_bits(tk->vec_dot(n, w + 1 + (size_t)o * ws, a + 1));
-                free(w);
-                free(a);
-                free(xf);
-            }
             CHECK_MSG(bad == 0, "%s %s: %d mm outputs differ from vec_dot or overwrote padding", L->name, tw->name,
                       bad);
         }
-        fprintf(stderr, "    %-16s mm == vec_dot bit for bit over %zu shapes and 2 long rows for %d types\n", L->name,
+        fprintf(stderr, "    %-16s mm == vec_dot bit for bit over %zu shapes and 6 long-row cases for %d types\n", L->name,
                 ARRAY_LEN(shapes), checked_types);
     }
 }

@@ -17,11 +17,14 @@
  *     activation, which is why activation quants must avoid -128) and
  *     vpmaddwd (pairs -> int32, times 1 or a sub-block scale); int32 lane k
  *     thus holds elements 4k..4k+3 of each 32;
- *   - per block (32) or super-block (256) the int32 lanes are converted to
+ *   - K-quants: per super-block (256) the int32 lanes are converted to
  *     float and FMA'd with the block's scale into 8 float lanes, summed once
- *     at the end (hsum8).
- * mm tiles run exactly the same per-pair operation sequence as vec_dot,
- * so their outputs are bit-identical to it.
+ *     at the end (hsum8);
+ *   - 32-element types: each block's integer sum goes whole into float
+ *     accumulator b % 8 (see "How every legacy-quant kernel ... sums"
+ *     below), which lets the tiles put 8 activation rows in the lanes.
+ * mm tiles run exactly the same per-pair float sequence as vec_dot, so
+ * their outputs are bit-identical to it.
  */
 #include "tensor/blocks.h"
 #include "tensor/kernels/kernels.h"
@@ -159,179 +162,310 @@ INLINE __m256i legacy_lanes(int kind, __m256i q, __m256i aq, __m256i a, __m256i 
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 
-/* MR weight rows x NR activation rows over nb blocks.  Each pair keeps its
- * own 8 float lanes (and, for the kinds with a min, a float sum of m*s),
- * fed block by block in order: the same sequence for every MR, NR and in
- * legacy_gemv, so all give the same bits. */
-INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, const uint8_t *w,
-                        size_t ws, const uint8_t *a, size_t as, float *y, int64_t ys) {
-    const size_t wb = legacy_bytes(kind);
-    const int has_min = legacy_min(kind);
-    const size_t ab = has_min ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
-    const size_t aoff = has_min ? 4 : 2; /* offset of the activation quants */
-    __m256 acc[4][4];
-    float summ[4][4];
-#pragma GCC unroll 4
-    for (int o = 0; o < MR; o++)
-#pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) {
-            acc[o][r] = _mm256_setzero_ps();
-            summ[o][r] = 0.0f;
-        }
-    for (int64_t ib = 0; ib < nb; ib++) {
-        __m256i av[4], koff[4];
-        float da[4], sa[4];
-#pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) {
-            const uint8_t *p = a + (size_t)r * as + (size_t)ib * ab;
-            av[r] = load256(p + aoff);
-            koff[r] = legacy_offset(kind) ? legacy_koff(kind, av[r]) : _mm256_setzero_si256();
-            da[r] = f16_at(p);
-            sa[r] = has_min ? f16_at(p + 2) : 0.0f;
-        }
-#pragma GCC unroll 4
-        for (int o = 0; o < MR; o++) {
-            const uint8_t *p = w + (size_t)o * ws + (size_t)ib * wb;
-            const float dw = f16_at(p), mw = has_min ? f16_at(p + 2) : 0.0f;
-            const __m256i q = legacy_quants(kind, p);
-            const __m256i aq = kind == L_Q8_0 ? _mm256_abs_epi8(q) : q;
-#pragma GCC unroll 4
-            for (int r = 0; r < NR; r++) {
-                const __m256i lanes = legacy_lanes(kind, q, aq, av[r], koff[r]);
-                acc[o][r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(dw * da[r]), acc[o][r]);
-                if (has_min)
-                    summ[o][r] += mw * sa[r];
-            }
-        }
-    }
-#pragma GCC unroll 4
-    for (int o = 0; o < MR; o++)
-#pragma GCC unroll 4
-        for (int r = 0; r < NR; r++)
-            y[r * ys + o] = has_min ? hsum8(acc[o][r]) + summ[o][r] : hsum8(acc[o][r]);
+/* How every legacy-quant kernel of this file sums a (weight row, activation
+ * row) pair, so that vec_dot, the one-row gemv and the many-row tiles give
+ * the same bits whatever the batch (kernels.h's contract):
+ *   - block b's exact integer sum s_b (offset and all);
+ *   - acc[b % 8] = fma((float)s_b, dw_b * da_b, acc[b % 8]), then, for the
+ *     kinds with a min, acc[b % 8] = fma(mw_b, sa_b, acc[b % 8]);
+ *   - the result is hsum8 of the 8 accumulators.
+ * The gemv holds the 8 accumulators as the lanes of one vector (blocks
+ * b..b+7 side by side); the tiles hold 8 vectors whose lanes are 8
+ * activation rows, so one weight block meets 8 activation rows in one go
+ * and no horizontal sum is needed per block. */
+
+/* The 8 int32 lanes of each of v[0..7] summed: lane m = total of v[m]
+ * (exact; two levels of vphaddd, then the 128-bit halves). */
+INLINE __m256i sum_lanes_8x8(const __m256i v[8]) {
+    const __m256i x = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    const __m256i y = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(x, y, 0x20), _mm256_permute2x128_si256(x, y, 0x31));
 }
 
-/* One activation row against nw weight rows, one row at a time, with what
- * comes from the activation (its scales, s and koff) computed once for all
- * rows, in chunks of GEMV_BLOCKS blocks kept in L1. */
+/* The f16 at offset off of 8 consecutive blocks wb bytes apart, as floats
+ * (integer loads and shifts: the integer ports are idle here). */
+INLINE __m256 gather8_f16(const uint8_t *p, size_t wb) {
+    uint64_t h0 = 0, h1 = 0;
+    for (int k = 0; k < 4; k++) {
+        h0 |= (uint64_t)u16_at(p + k * wb) << (16 * k);
+        h1 |= (uint64_t)u16_at(p + (k + 4) * wb) << (16 * k);
+    }
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)h1, (long long)h0));
+}
+
+/* What the gemv needs of each activation block, computed once for all
+ * weight rows: koff, and the scales (and s) as floats, GEMV_BLOCKS at a time. */
 #define GEMV_BLOCKS 128
 
-INLINE void legacy_gemv(const int kind, int64_t nb, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
-                        float *y) {
+typedef struct gemv_act {
+    __m256i koff[GEMV_BLOCKS];
+    float da[GEMV_BLOCKS], sa[GEMV_BLOCKS];
+} gemv_act;
+
+/* The pair sums of blocks [b0, b0 + nk) (nk <= 8) of one weight row into
+ * the lanes (b - b0) of *acc; lanes past nk keep their value. */
+INLINE void legacy_row_step(const int kind, const uint8_t *row, const uint8_t *a, const gemv_act *pre, int64_t b0,
+                            int nk, __m256 *acc) {
     const size_t wb = legacy_bytes(kind);
     const int has_min = legacy_min(kind);
     const size_t ab = has_min ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
     const size_t aoff = has_min ? 4 : 2;
-    __m256i koff[GEMV_BLOCKS];
-    float da[GEMV_BLOCKS], sa[GEMV_BLOCKS];
-    if (nb > GEMV_BLOCKS) { /* long rows: the tile code, same results */
-        for (int64_t o = 0; o < nw; o++)
-            legacy_tile(kind, 1, 1, nb, w + (size_t)o * ws, 0, a, 0, y + o, 0);
-        return;
-    }
-    for (int64_t ib = 0; ib < nb; ib++) {
-        const uint8_t *p = a + (size_t)ib * ab;
-        koff[ib] = legacy_offset(kind) ? legacy_koff(kind, load256(p + aoff)) : _mm256_setzero_si256();
-        da[ib] = f16_at(p);
-        sa[ib] = has_min ? f16_at(p + 2) : 0.0f;
-    }
-    for (int64_t o = 0; o < nw; o++) {
-        const uint8_t *row = w + (size_t)o * ws;
-        __m256 acc = _mm256_setzero_ps();
-        float summ = 0.0f;
-        int64_t ib = 0;
-        /* Eight blocks at a time: their eight f16 scales gathered with
-         * integer loads and shifts (the integer ports are idle here) and
-         * converted and multiplied by the activation scales in one go; the
-         * products are the same floats as one at a time. */
-        for (; ib + 8 <= nb; ib += 8) {
-            const uint8_t *p = row + (size_t)ib * wb;
-            uint64_t h0 = 0, h1 = 0;
-            for (int k = 0; k < 4; k++) {
-                h0 |= (uint64_t)u16_at(p + k * wb) << (16 * k);
-                h1 |= (uint64_t)u16_at(p + (k + 4) * wb) << (16 * k);
-            }
-            const __m256 dw = _mm256_cvtph_ps(_mm_set_epi64x((long long)h1, (long long)h0));
-            float dd[8];
-            _mm256_storeu_ps(dd, _mm256_mul_ps(dw, _mm256_loadu_ps(da + ib)));
+    const int64_t pb = b0 % GEMV_BLOCKS; /* index into pre */
+    const uint8_t *p = row + (size_t)b0 * wb;
+    __m256i v[8];
 #pragma GCC unroll 8
-            for (int k = 0; k < 8; k++, p += wb) {
-                const __m256i q = legacy_quants(kind, p);
-                const __m256i aq = kind == L_Q8_0 ? _mm256_abs_epi8(q) : q;
-                const __m256i lanes = legacy_lanes(kind, q, aq, load256(a + (size_t)(ib + k) * ab + aoff), koff[ib + k]);
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_broadcast_ss(&dd[k]), acc);
-                if (has_min)
-                    summ += f16_at(p + 2) * sa[ib + k];
-            }
-        }
-        for (; ib < nb; ib++) {
-            const uint8_t *p = row + (size_t)ib * wb;
-            const __m256i q = legacy_quants(kind, p);
+    for (int k = 0; k < 8; k++) {
+        if (k < nk) {
+            const __m256i q = legacy_quants(kind, p + (size_t)k * wb);
             const __m256i aq = kind == L_Q8_0 ? _mm256_abs_epi8(q) : q;
-            const __m256i lanes = legacy_lanes(kind, q, aq, load256(a + (size_t)ib * ab + aoff), koff[ib]);
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(f16_at(p) * da[ib]), acc);
-            if (has_min)
-                summ += f16_at(p + 2) * sa[ib];
+            v[k] = legacy_lanes(kind, q, aq, load256(a + (size_t)(b0 + k) * ab + aoff), pre->koff[pb + k]);
+        } else
+            v[k] = _mm256_setzero_si256();
+    }
+    const __m256i s = sum_lanes_8x8(v);
+    __m256 dw, da = _mm256_loadu_ps(pre->da + pb), mw = _mm256_setzero_ps(), sa = _mm256_loadu_ps(pre->sa + pb);
+    if (nk == 8) {
+        dw = gather8_f16(p, wb);
+        if (has_min)
+            mw = gather8_f16(p + 2, wb);
+    } else {
+        float t[8] = {0}, m[8] = {0};
+        for (int k = 0; k < nk; k++) {
+            t[k] = f16_at(p + (size_t)k * wb);
+            m[k] = has_min ? f16_at(p + (size_t)k * wb + 2) : 0.0f;
         }
-        y[o] = has_min ? hsum8(acc) + summ : hsum8(acc);
+        dw = _mm256_loadu_ps(t);
+        mw = _mm256_loadu_ps(m);
+    }
+    __m256 r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, da), *acc);
+    if (has_min)
+        r = _mm256_fmadd_ps(mw, sa, r);
+    if (nk == 8)
+        *acc = r;
+    else {
+        static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+        *acc = _mm256_blendv_ps(*acc, r, _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(ramp + 8 - nk))));
     }
 }
 
-/* Register tiles: 4 weight rows x 4 activation rows (the accumulators
- * spill, and still this measured best of 4x2, 4x3, 3x3, 2x4 ... on an AMD
- * Zen 3), edges with fewer.  One activation row (decoding) goes row by row
- * through legacy_gemv instead: streaming 4 rows at once from memory, the
- * hardware prefetchers keep up worse (on a Zen 3: Q8_0 rows of 640, the
- * default model's output projection, 4.7 GB/s in 4-row tiles against 7.5
- * row by row, with 8.9 for a plain read; Q5_0/Q4_0 15-35% slower). */
-#define L_MR 4
-#define L_NR 4
+/* One activation row against nw weight rows, a row at a time: streaming
+ * rows one after the other is what the hardware prefetchers follow best (on
+ * a Zen 3, Q8_0 rows of 640 stream at 7.5 GB/s this way, 4.7 four rows
+ * interleaved).  What comes from the activation is computed once for all
+ * rows when the row has at most GEMV_BLOCKS blocks; longer rows go row by
+ * row, GEMV_BLOCKS blocks at a time, refilling it for each row. */
+INLINE void legacy_gemv(const int kind, int64_t nb, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
+                        float *y) {
+    const int has_min = legacy_min(kind);
+    const size_t ab = has_min ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
+    const size_t aoff = has_min ? 4 : 2;
+    gemv_act pre;
+    const int64_t nbp = nb < GEMV_BLOCKS ? nb : GEMV_BLOCKS; /* blocks the buffer holds */
+    const int64_t rows_per_pass = nb <= GEMV_BLOCKS ? nw : 1;
+    for (int64_t o0 = 0; o0 < nw; o0 += rows_per_pass) {
+        const int64_t o1 = o0 + rows_per_pass;
+        __m256 acc_one = _mm256_setzero_ps();
+        for (int64_t c0 = 0; c0 < nb; c0 += nbp) {
+            const int64_t c1 = c0 + nbp < nb ? c0 + nbp : nb;
+            if (c0 == 0 || nb > GEMV_BLOCKS) /* (re)fill the activation side of blocks [c0, c1) */
+                for (int64_t ib = c0; ib < c1; ib++) {
+                    const uint8_t *p = a + (size_t)ib * ab;
+                    pre.koff[ib - c0] = legacy_offset(kind) ? legacy_koff(kind, load256(p + aoff)) : _mm256_setzero_si256();
+                    pre.da[ib - c0] = f16_at(p);
+                    pre.sa[ib - c0] = has_min ? f16_at(p + 2) : 0.0f;
+                }
+            for (int64_t ib = c1 - c0; ib < GEMV_BLOCKS && ib < c1 - c0 + 8; ib++) {
+                pre.da[ib] = pre.sa[ib] = 0.0f; /* the lanes a short last step loads */
+                pre.koff[ib] = _mm256_setzero_si256();
+            }
+            for (int64_t o = o0; o < o1; o++) {
+                const uint8_t *row = w + (size_t)o * ws;
+                __m256 acc = rows_per_pass == 1 ? acc_one : _mm256_setzero_ps();
+                int64_t ib = c0;
+                for (; ib + 8 <= c1; ib += 8)
+                    legacy_row_step(kind, row, a, &pre, ib, 8, &acc);
+                if (ib < c1)
+                    legacy_row_step(kind, row, a, &pre, ib, (int)(c1 - ib), &acc);
+                if (rows_per_pass == 1)
+                    acc_one = acc;
+                else
+                    y[o] = hsum8(acc);
+            }
+        }
+        if (rows_per_pass == 1)
+            y[o0] = hsum8(acc_one);
+    }
+}
 
-/* MR weight rows x the last na (< L_NR) activation rows. */
-INLINE void legacy_tile_edge(const int kind, const int MR, int64_t na, int64_t nb, const uint8_t *w, size_t ws,
-                             const uint8_t *a, size_t as, float *y, int64_t ys) {
-    switch (na) {
-    case 1: legacy_tile(kind, MR, 1, nb, w, ws, a, as, y, ys); break;
-    case 2: legacy_tile(kind, MR, 2, nb, w, ws, a, as, y, ys); break;
-    default: legacy_tile(kind, MR, 3, nb, w, ws, a, as, y, ys); break;
+/* ---- the tiles: one weight row against 8 activation rows at a time ---- */
+
+/* One block of 8 activation rows, transposed so that a weight block's 4
+ * bytes k (elements 4k..4k+3), broadcast to all lanes, meet the same 4
+ * elements of each row: q[k] lane j = bytes 4k..4k+3 of row j.  With the
+ * scales of the 8 rows, and K times each row's sum (offset kinds) or the
+ * rows' s (kinds with a min).  Missing rows are zero. */
+typedef struct packed_act {
+    __m256i q[8];
+    __m256 da;
+    union {
+        __m256i ks;
+        __m256 sa;
+    };
+} packed_act;
+
+/* Activation blocks a tile can hold (n <= 8192, 80 KiB on the stack);
+ * longer rows go through the gemv, one activation row at a time. */
+#define PACK_BLOCKS 256
+
+INLINE void pack_act8(const int kind, int64_t nb, const uint8_t *a, size_t as, int rows, packed_act *pk) {
+    const int has_min = legacy_min(kind);
+    const size_t ab = has_min ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
+    const size_t aoff = has_min ? 4 : 2;
+    for (int64_t ib = 0; ib < nb; ib++) {
+        __m256i r[8];
+        float d[8], s[8];
+        for (int j = 0; j < 8; j++) {
+            if (j < rows) {
+                const uint8_t *p = a + (size_t)j * as + (size_t)ib * ab;
+                r[j] = load256(p + aoff);
+                d[j] = f16_at(p);
+                s[j] = has_min ? f16_at(p + 2) : 0.0f;
+            } else {
+                r[j] = _mm256_setzero_si256();
+                d[j] = s[j] = 0.0f;
+            }
+        }
+        /* 8 x 8 transpose of 32-bit elements. */
+        __m256i t[8], u[8];
+        for (int j = 0; j < 8; j += 2) {
+            t[j] = _mm256_unpacklo_epi32(r[j], r[j + 1]);
+            t[j + 1] = _mm256_unpackhi_epi32(r[j], r[j + 1]);
+        }
+        for (int j = 0; j < 8; j += 4) {
+            u[j] = _mm256_unpacklo_epi64(t[j], t[j + 2]);
+            u[j + 1] = _mm256_unpackhi_epi64(t[j], t[j + 2]);
+            u[j + 2] = _mm256_unpacklo_epi64(t[j + 1], t[j + 3]);
+            u[j + 3] = _mm256_unpackhi_epi64(t[j + 1], t[j + 3]);
+        }
+        packed_act *P = pk + ib;
+        for (int k = 0; k < 4; k++) {
+            P->q[k] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x20);
+            P->q[k + 4] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x31);
+        }
+        P->da = _mm256_loadu_ps(d);
+        if (has_min)
+            P->sa = _mm256_loadu_ps(s);
+        else if (legacy_offset(kind)) {
+            /* pairs of each row summed in int16 (|.| <= 8 * 254), then K
+             * times the two halves of each lane */
+            __m256i s16 = _mm256_setzero_si256();
+            for (int k = 0; k < 8; k++)
+                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), P->q[k]));
+            P->ks = _mm256_madd_epi16(s16, _mm256_set1_epi16((short)legacy_offset(kind)));
+        } else
+            P->ks = _mm256_setzero_si256();
+    }
+}
+
+/* Dword k of a weight block's quants in every lane. */
+INLINE __m256i bcast_dword(__m256i lo, __m256i hi, int k) {
+    switch (k & 3) {
+    case 0: return _mm256_shuffle_epi32(k < 4 ? lo : hi, 0x00);
+    case 1: return _mm256_shuffle_epi32(k < 4 ? lo : hi, 0x55);
+    case 2: return _mm256_shuffle_epi32(k < 4 ? lo : hi, 0xaa);
+    default: return _mm256_shuffle_epi32(k < 4 ? lo : hi, 0xff);
+    }
+}
+
+/* Block ib of one weight row against the 8 packed activation rows: the
+ * exact integer sums (lane j: row j), scaled into acc as the contract says. */
+INLINE __m256 legacy_tile_step(const int kind, const uint8_t *p, const packed_act *P, __m256 acc) {
+    const __m256i q = legacy_quants(kind, p);
+    const __m256i lo = _mm256_permute2x128_si256(q, q, 0x00), hi = _mm256_permute2x128_si256(q, q, 0x11);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i s;
+    if (kind == L_Q8_0) {
+        /* any int8 weight: |w| times the activation with w's sign, each
+         * maddubs widened at once (two pairs of 128 * 127 overflow int16) */
+        const __m256i alo = _mm256_abs_epi8(lo), ahi = _mm256_abs_epi8(hi);
+        s = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            const __m256i wk = bcast_dword(lo, hi, k), awk = bcast_dword(alo, ahi, k);
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(awk, _mm256_sign_epi8(P->q[k], wk)), ones));
+        }
+    } else {
+        /* unsigned quants <= 31: a pair is at most 2 * 31 * 127, four
+         * pairs still fit int16 */
+        __m256i h[2];
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) {
+            const __m256i m0 = _mm256_maddubs_epi16(bcast_dword(lo, hi, 4 * g + 0), P->q[4 * g + 0]);
+            const __m256i m1 = _mm256_maddubs_epi16(bcast_dword(lo, hi, 4 * g + 1), P->q[4 * g + 1]);
+            const __m256i m2 = _mm256_maddubs_epi16(bcast_dword(lo, hi, 4 * g + 2), P->q[4 * g + 2]);
+            const __m256i m3 = _mm256_maddubs_epi16(bcast_dword(lo, hi, 4 * g + 3), P->q[4 * g + 3]);
+            h[g] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(m0, m1), _mm256_add_epi16(m2, m3)), ones);
+        }
+        s = _mm256_add_epi32(h[0], h[1]);
+        if (legacy_offset(kind))
+            s = _mm256_sub_epi32(s, P->ks);
+    }
+    const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(f16_at(p)), P->da);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc);
+    if (legacy_min(kind))
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(p + 2)), P->sa, acc);
+    return acc;
+}
+
+/* nw weight rows against `rows` (<= 8) packed activation rows. */
+INLINE void legacy_tile8(const int kind, int64_t nb, const uint8_t *w, size_t ws, int64_t nw, const packed_act *pk,
+                         int rows, float *y, int64_t ys) {
+    const size_t wb = legacy_bytes(kind);
+    for (int64_t o = 0; o < nw; o++) {
+        const uint8_t *row = w + (size_t)o * ws;
+        __m256 acc[8];
+#pragma GCC unroll 8
+        for (int m = 0; m < 8; m++)
+            acc[m] = _mm256_setzero_ps();
+        int64_t ib = 0;
+        for (; ib + 8 <= nb; ib += 8)
+#pragma GCC unroll 8
+            for (int m = 0; m < 8; m++)
+                acc[m] = legacy_tile_step(kind, row + (size_t)(ib + m) * wb, pk + ib + m, acc[m]);
+#pragma GCC unroll 7
+        for (int m = 0; m < 7; m++)
+            if (ib + m < nb)
+                acc[m] = legacy_tile_step(kind, row + (size_t)(ib + m) * wb, pk + ib + m, acc[m]);
+        /* hsum8's order, lane by lane */
+        const __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
+                                       _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
+        float out[8];
+        _mm256_storeu_ps(out, r);
+        for (int j = 0; j < rows; j++)
+            y[j * ys + o] = out[j];
     }
 }
 
 INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
                       size_t as, int64_t na, float *y, int64_t ys) {
     const int64_t nb = n / 32;
-    if (na == 1) {
-        legacy_gemv(kind, nb, w, ws, nw, a, y);
+    if (na == 1 || nb > PACK_BLOCKS) {
+        for (int64_t r = 0; r < na; r++)
+            legacy_gemv(kind, nb, w, ws, nw, a + (size_t)r * as, y + r * ys);
         return;
     }
-    const int64_t na_full = na - na % L_NR;
-    int64_t o = 0;
-    for (; o + L_MR <= nw; o += L_MR) {
-        /* the next tile's rows (contiguous) on their way to the cache while
-         * this one computes: the hardware prefetchers follow a tile's four
-         * interleaved streams poorly (Zen 3, Q8_0 rows of 640 x 8 activation
-         * rows — the default model's output projection in a server's
-         * batched decode: 87-93 ms without, 51-64 with) */
-        if (o + 2 * L_MR <= nw)
-            for (size_t off = 0; off < L_MR * ws; off += 64)
-                _mm_prefetch((const char *)(w + (o + L_MR) * ws + off), _MM_HINT_T0);
-        for (int64_t r = 0; r < na_full; r += L_NR)
-            legacy_tile(kind, L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
-        if (na_full < na)
-            legacy_tile_edge(kind, L_MR, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
-    }
-    for (; o < nw; o++) {
-        for (int64_t r = 0; r < na_full; r += L_NR)
-            legacy_tile(kind, 1, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
-        if (na_full < na)
-            legacy_tile_edge(kind, 1, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
+    packed_act pk[PACK_BLOCKS];
+    for (int64_t r = 0; r < na; r += 8) {
+        const int rows = na - r < 8 ? (int)(na - r) : 8;
+        pack_act8(kind, nb, a + (size_t)r * as, as, rows, pk);
+        legacy_tile8(kind, nb, w, ws, nw, pk, rows, y + r * ys, ys);
     }
 }
 
 #define LEGACY_KERNELS(name, kind)                                                              \
     static float vec_dot_##name(int64_t n, const void *x, const void *y) {                     \
         float out;                                                                             \
-        legacy_tile(kind, 1, 1, n / 32, x, 0, y, 0, &out, 0);                                  \
+        legacy_gemv(kind, n / 32, x, 0, 1, y, &out);                                           \
         return out;                                                                            \
     }                                                                                          \
     static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,       \

@@ -8,8 +8,9 @@
  *     tensor/tensor.h in its integer part exactly: for every block the same
  *     integer sums of quant products.  Only the float steps after them may
  *     differ: SIMD variants fuse the scale multiply into the accumulation
- *     (FMA) and sum blocks in 8 (or 16) float lanes, where the reference
- *     adds one block at a time (or per element-mod-8 lane for the K types).
+ *     (FMA) and sum blocks in 8 (or 16) float lanes (AVX2's 32-element
+ *     types: block b whole into lane b % 8), where the reference adds one
+ *     block at a time (or per element-mod-8 lane for the K types).
  *     The difference is a few float roundings per block: bounded by about
  *     (blocks + 8) * 2^-24 times the sum of the magnitudes of the block
  *     terms; the test states the bound it applies and prints what it sees.
