@@ -174,23 +174,22 @@ INLINE __m256i legacy_lanes(int kind, __m256i q, __m256i aq, __m256i a, __m256i 
  * activation rows, so one weight block meets 8 activation rows in one go
  * and no horizontal sum is needed per block. */
 
-/* The 8 int32 lanes of each of v[0..7] summed: lane m = total of v[m]
+/* The 8 int32 lanes of each of v[0..3] summed: lane m = total of v[m]
  * (exact; two levels of vphaddd, then the 128-bit halves). */
-INLINE __m256i sum_lanes_8x8(const __m256i v[8]) {
+INLINE __m128i sum_lanes_4x8(const __m256i v[4]) {
     const __m256i x = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    const __m256i y = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(x, y, 0x20), _mm256_permute2x128_si256(x, y, 0x31));
+    return _mm_add_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
 }
 
-/* The f16 at offset off of 8 consecutive blocks wb bytes apart, as floats
- * (integer loads and shifts: the integer ports are idle here). */
-INLINE __m256 gather8_f16(const uint8_t *p, size_t wb) {
-    uint64_t h0 = 0, h1 = 0;
-    for (int k = 0; k < 4; k++) {
-        h0 |= (uint64_t)u16_at(p + k * wb) << (16 * k);
-        h1 |= (uint64_t)u16_at(p + (k + 4) * wb) << (16 * k);
-    }
-    return _mm256_cvtph_ps(_mm_set_epi64x((long long)h1, (long long)h0));
+/* The f16 at p of nk (<= 4) consecutive blocks wb bytes apart, as floats,
+ * 0 past nk (integer loads and shifts: the integer ports are idle here). */
+INLINE __m128 gather4_f16(const uint8_t *p, size_t wb, int nk) {
+    uint64_t h = 0;
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++)
+        if (k < nk)
+            h |= (uint64_t)u16_at(p + k * wb) << (16 * k);
+    return _mm_cvtph_ps(_mm_cvtsi64_si128((long long)h));
 }
 
 /* What the gemv needs of each activation block, computed once for all
@@ -202,19 +201,20 @@ typedef struct gemv_act {
     float da[GEMV_BLOCKS], sa[GEMV_BLOCKS];
 } gemv_act;
 
-/* The pair sums of blocks [b0, b0 + nk) (nk <= 8) of one weight row into
- * the lanes (b - b0) of *acc; lanes past nk keep their value. */
-INLINE void legacy_row_step(const int kind, const uint8_t *row, const uint8_t *a, const gemv_act *pre, int64_t b0,
-                            int nk, __m256 *acc) {
+/* Blocks [b0, b0 + nk) (nk <= 4) of one weight row into accumulator
+ * lanes b % 8: acc holds lanes 0-3 or 4-7 (b0 % 8 is 0 or 4); lanes past
+ * nk keep their value. */
+INLINE __m128 legacy_row_step(const int kind, const uint8_t *row, const uint8_t *a, const gemv_act *pre, int64_t b0,
+                              int nk, __m128 acc) {
     const size_t wb = legacy_bytes(kind);
     const int has_min = legacy_min(kind);
     const size_t ab = has_min ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
     const size_t aoff = has_min ? 4 : 2;
     const int64_t pb = b0 % GEMV_BLOCKS; /* index into pre */
     const uint8_t *p = row + (size_t)b0 * wb;
-    __m256i v[8];
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; k++) {
+    __m256i v[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
         if (k < nk) {
             const __m256i q = legacy_quants(kind, p + (size_t)k * wb);
             const __m256i aq = kind == L_Q8_0 ? _mm256_abs_epi8(q) : q;
@@ -222,30 +222,14 @@ INLINE void legacy_row_step(const int kind, const uint8_t *row, const uint8_t *a
         } else
             v[k] = _mm256_setzero_si256();
     }
-    const __m256i s = sum_lanes_8x8(v);
-    __m256 dw, da = _mm256_loadu_ps(pre->da + pb), mw = _mm256_setzero_ps(), sa = _mm256_loadu_ps(pre->sa + pb);
-    if (nk == 8) {
-        dw = gather8_f16(p, wb);
-        if (has_min)
-            mw = gather8_f16(p + 2, wb);
-    } else {
-        float t[8] = {0}, m[8] = {0};
-        for (int k = 0; k < nk; k++) {
-            t[k] = f16_at(p + (size_t)k * wb);
-            m[k] = has_min ? f16_at(p + (size_t)k * wb + 2) : 0.0f;
-        }
-        dw = _mm256_loadu_ps(t);
-        mw = _mm256_loadu_ps(m);
-    }
-    __m256 r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, da), *acc);
+    const __m128 dd = _mm_mul_ps(gather4_f16(p, wb, nk), _mm_loadu_ps(pre->da + pb));
+    __m128 r = _mm_fmadd_ps(_mm_cvtepi32_ps(sum_lanes_4x8(v)), dd, acc);
     if (has_min)
-        r = _mm256_fmadd_ps(mw, sa, r);
-    if (nk == 8)
-        *acc = r;
-    else {
-        static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-        *acc = _mm256_blendv_ps(*acc, r, _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(ramp + 8 - nk))));
-    }
+        r = _mm_fmadd_ps(gather4_f16(p + 2, wb, nk), _mm_loadu_ps(pre->sa + pb), r);
+    if (nk == 4)
+        return r;
+    static const int32_t ramp[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+    return _mm_blendv_ps(acc, r, _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)(ramp + 4 - nk))));
 }
 
 /* One activation row against nw weight rows, a row at a time: streaming
@@ -264,7 +248,7 @@ INLINE void legacy_gemv(const int kind, int64_t nb, const uint8_t *w, size_t ws,
     const int64_t rows_per_pass = nb <= GEMV_BLOCKS ? nw : 1;
     for (int64_t o0 = 0; o0 < nw; o0 += rows_per_pass) {
         const int64_t o1 = o0 + rows_per_pass;
-        __m256 acc_one = _mm256_setzero_ps();
+        __m128 acc_one[2] = {_mm_setzero_ps(), _mm_setzero_ps()};
         for (int64_t c0 = 0; c0 < nb; c0 += nbp) {
             const int64_t c1 = c0 + nbp < nb ? c0 + nbp : nb;
             if (c0 == 0 || nb > GEMV_BLOCKS) /* (re)fill the activation side of blocks [c0, c1) */
@@ -274,26 +258,39 @@ INLINE void legacy_gemv(const int kind, int64_t nb, const uint8_t *w, size_t ws,
                     pre.da[ib - c0] = f16_at(p);
                     pre.sa[ib - c0] = has_min ? f16_at(p + 2) : 0.0f;
                 }
-            for (int64_t ib = c1 - c0; ib < GEMV_BLOCKS && ib < c1 - c0 + 8; ib++) {
+            for (int64_t ib = c1 - c0; ib < GEMV_BLOCKS && ib < c1 - c0 + 4; ib++) {
                 pre.da[ib] = pre.sa[ib] = 0.0f; /* the lanes a short last step loads */
                 pre.koff[ib] = _mm256_setzero_si256();
             }
             for (int64_t o = o0; o < o1; o++) {
                 const uint8_t *row = w + (size_t)o * ws;
-                __m256 acc = rows_per_pass == 1 ? acc_one : _mm256_setzero_ps();
+                /* accumulator lanes 0-3 and 4-7 */
+                __m128 acc0 = rows_per_pass == 1 ? acc_one[0] : _mm_setzero_ps();
+                __m128 acc1 = rows_per_pass == 1 ? acc_one[1] : _mm_setzero_ps();
                 int64_t ib = c0;
-                for (; ib + 8 <= c1; ib += 8)
-                    legacy_row_step(kind, row, a, &pre, ib, 8, &acc);
-                if (ib < c1)
-                    legacy_row_step(kind, row, a, &pre, ib, (int)(c1 - ib), &acc);
-                if (rows_per_pass == 1)
-                    acc_one = acc;
-                else
-                    y[o] = hsum8(acc);
+                for (; ib + 8 <= c1; ib += 8) {
+                    acc0 = legacy_row_step(kind, row, a, &pre, ib, 4, acc0);
+                    acc1 = legacy_row_step(kind, row, a, &pre, ib + 4, 4, acc1);
+                }
+                if (ib + 4 <= c1) {
+                    acc0 = legacy_row_step(kind, row, a, &pre, ib, 4, acc0);
+                    ib += 4;
+                }
+                if (ib < c1) { /* c0 is a multiple of 8: ib % 8 says which half */
+                    if (ib % 8)
+                        acc1 = legacy_row_step(kind, row, a, &pre, ib, (int)(c1 - ib), acc1);
+                    else
+                        acc0 = legacy_row_step(kind, row, a, &pre, ib, (int)(c1 - ib), acc0);
+                }
+                if (rows_per_pass == 1) {
+                    acc_one[0] = acc0;
+                    acc_one[1] = acc1;
+                } else
+                    y[o] = hsum4(_mm_add_ps(acc0, acc1)); /* = hsum8 of the 8 lanes */
             }
         }
         if (rows_per_pass == 1)
-            y[o0] = hsum8(acc_one);
+            y[o0] = hsum4(_mm_add_ps(acc_one[0], acc_one[1]));
     }
 }
 
