@@ -62,6 +62,19 @@ INLINE __m256i load256(const void *p) {
     return _mm256_loadu_si256((const __m256i *)p);
 }
 
+/* Weight rows stream from memory once per token in decoding.  The
+ * hardware prefetchers stop at each 4 KiB page and ramp up again, so each
+ * row asks for the bytes PREFETCH_AHEAD past its own: on a Zen 3, one
+ * thread streaming the default model's output projection (Q8_0 rows of
+ * 640) went from 9.1-9.7 to 12.9-13.2 GB/s, Q5_0 rows of 640 and 2048 from
+ * 5.6-6.6 to 9.1-10.4 (1.5, 2.5, 4 and 6 KiB tried: 2.5-4 best). */
+#define PREFETCH_AHEAD 3072
+
+INLINE void prefetch_ahead(const uint8_t *row, size_t bytes) {
+    for (size_t off = 0; off < bytes; off += 64)
+        _mm_prefetch((const char *)(row + PREFETCH_AHEAD + off), _MM_HINT_T0);
+}
+
 /* The sum of 8 float lanes, in one fixed order: halves, then pairs. */
 INLINE float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -264,6 +277,7 @@ INLINE void legacy_gemv(const int kind, int64_t nb, const uint8_t *w, size_t ws,
             }
             for (int64_t o = o0; o < o1; o++) {
                 const uint8_t *row = w + (size_t)o * ws;
+                prefetch_ahead(row, ws);
                 /* accumulator lanes 0-3 and 4-7 */
                 __m128 acc0 = rows_per_pass == 1 ? acc_one[0] : _mm_setzero_ps();
                 __m128 acc1 = rows_per_pass == 1 ? acc_one[1] : _mm_setzero_ps();
@@ -765,6 +779,7 @@ INLINE void q3K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
         const uint8_t *wb = w, *abase = a;                                                      \
         const int64_t na_full = na - na % K_NR;                                                 \
         for (int64_t o = 0; o < nw; o++) {                                                      \
+            prefetch_ahead(wb + o * ws, ws);                                                    \
             for (int64_t r = 0; r < na_full; r += K_NR)                                         \
                 TILE(K_NR, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);       \
             const uint8_t *ar = abase + na_full * as;                                           \
