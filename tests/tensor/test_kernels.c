@@ -527,18 +527,18 @@ static void test_mm(void) {
                 free(xf);
                 free(y);
             }
-            /* Long rows, with one activation row (decoding) and with 3:
+            /* Long rows, with one activation row (decoding) and with 5:
              * the gemv keeps 128 blocks of activation data at a time and
-             * the AVX2 legacy tiles hold 256 blocks of 8 activation rows
+             * the AVX2 tiles hold 256 blocks (32 super-blocks) of 8 activation rows
              * (longer rows go through the gemv); 20, 160 and 300 blocks. */
             for (int len = 0; len < 3; len++)
-                for (int64_t na = 1; na <= 3; na += 2) {
+                for (int64_t na = 1; na <= 5; na += 4) {
                     static const int64_t blocks32[] = {20, 160, 300}, floats[] = {640, 5003, 9001}, k256[] = {3, 20, 37};
                     const int64_t n = is_float ? floats[len] : tw->block_size == 32 ? blocks32[len] * 32 : k256[len] * 256;
                     const int64_t nw = 6;
                     const size_t ws = tg_type_row_size(t, n) + 3, as = tg_type_row_size(at, n) + 1;
                     uint8_t *w = malloc(ws * (size_t)nw + 1), *a = malloc(as * (size_t)na + 1);
-                    float *xf = malloc((size_t)n * sizeof *xf), y[18];
+                    float *xf = malloc((size_t)n * sizeof *xf), y[30];
                     for (int64_t o = 0; o < nw; o++) {
                         random_floats(&rng, xf, n, (int)o);
                         tw->from_float(xf, w + 1 + (size_t)o * ws, n);

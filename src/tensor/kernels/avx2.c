@@ -517,22 +517,23 @@ INLINE __m256i bcast16_mask(int k) {
     return _mm256_set1_epi16((short)((2 * k) | ((2 * k + 1) << 8)));
 }
 
-/* 1 weight row x NR activation rows of Q4_K (five = 0) or Q5_K (five = 1). */
+/* 1 weight row x NR activation rows of Q4_K (five = 0) or Q5_K (five = 1),
+ * the float sums as q45K_mm describes; the one-row gemv and vec_dot, and
+ * the tile for 1-3 activation rows. */
 INLINE void q45K_tile(const int five, const int NR, int64_t nb, const uint8_t *w, const uint8_t *a,
                       size_t as, float *y, int64_t ys) {
     const size_t wb = five ? sizeof(tg_block_q5_K) : sizeof(tg_block_q4_K);
     const size_t qs_off = five ? 48 : 16;
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    __m256 acc[4];
-    __m128 accm[4];
+    __m128 acc[4]; /* lanes 0 and 1: the pair's two float sums (see q45K_mm) */
 #pragma GCC unroll 4
-    for (int r = 0; r < NR; r++) {
-        acc[r] = _mm256_setzero_ps();
-        accm[r] = _mm_setzero_ps();
-    }
+    for (int r = 0; r < NR; r++)
+        acc[r] = _mm_setzero_ps();
     for (int64_t ib = 0; ib < nb; ib++) {
         const uint8_t *x = w + (size_t)ib * wb;
-        const float dx = f16_at(x), dmx = f16_at(x + 2);
+        uint32_t dpair; /* d and dmin */
+        memcpy(&dpair, x, 4);
+        const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dpair));
         uint64_t sc, mn;
         k4_unpack_scales(x + 4, &sc, &mn);
         const __m256i scv = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
@@ -574,13 +575,15 @@ INLINE void q45K_tile(const int five, const int NR, int64_t nb, const uint8_t *w
             const __m256i bs = load256(yb + Q8K_BSUMS);
             const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
             const __m128i im = _mm_madd_epi16(mn16, pairs);
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy), _mm256_cvtepi32_ps(isum[r]), acc[r]);
-            accm[r] = _mm_fmadd_ps(_mm_set1_ps(dmx * dy), _mm_cvtepi32_ps(im), accm[r]);
+            const __m128i is = _mm_add_epi32(_mm256_castsi256_si128(isum[r]), _mm256_extracti128_si256(isum[r], 1));
+            /* lane 0: S, lane 1: M (exact), each fma'd with its scale */
+            const __m128i sm = _mm_hadd_epi32(_mm_hadd_epi32(is, im), _mm_setzero_si128());
+            acc[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(sm), _mm_mul_ps(dd, _mm_set1_ps(dy)), acc[r]);
         }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++)
-        y[r * ys] = hsum8(acc[r]) - hsum4(accm[r]);
+        y[r * ys] = _mm_cvtss_f32(_mm_sub_ss(acc[r], _mm_movehdup_ps(acc[r])));
 }
 
 /* 1 weight row x NR activation rows of Q6_K. */
@@ -767,30 +770,39 @@ INLINE void q3K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
 
 /* K tiles are one weight row wide: the row's unpacking is shared by the NR
  * activation rows, and each weight row is swept over all activations while
- * it sits in L1. */
-#define K_KERNELS(name, TILE)                                                                    \
+ * it sits in L1.  K_MM_ROWS is mm through them. */
+#define K_MM_ROWS(TILE, n, w, ws, nw, a, as, na, y, ys)                                           \
+    do {                                                                                        \
+        const uint8_t *wb_ = (w), *ab_ = (a);                                                   \
+        const int64_t na_full_ = (na) - (na) % K_NR;                                            \
+        for (int64_t o_ = 0; o_ < (nw); o_++) {                                                 \
+            const uint8_t *wr_ = wb_ + o_ * (ws);                                               \
+            prefetch_ahead(wr_, (ws));                                                          \
+            for (int64_t r_ = 0; r_ < na_full_; r_ += K_NR)                                     \
+                TILE(K_NR, (n) / 256, wr_, ab_ + r_ * (as), (as), (y) + r_ * (ys) + o_, (ys));  \
+            const uint8_t *ar_ = ab_ + na_full_ * (as);                                         \
+            float *yr_ = (y) + na_full_ * (ys) + o_;                                            \
+            switch ((na) - na_full_) { /* the last 1..3 activation rows */                      \
+            case 0: break;                                                                      \
+            case 1: TILE(1, (n) / 256, wr_, ar_, (as), yr_, (ys)); break;                       \
+            case 2: TILE(2, (n) / 256, wr_, ar_, (as), yr_, (ys)); break;                       \
+            default: TILE(3, (n) / 256, wr_, ar_, (as), yr_, (ys)); break;                      \
+            }                                                                                   \
+        }                                                                                       \
+    } while (0)
+
+#define K_VEC_DOT(name, TILE)                                                                    \
     static float vec_dot_##name(int64_t n, const void *x, const void *y) {                      \
         float out;                                                                              \
         TILE(1, n / 256, x, y, 0, &out, 0);                                                     \
         return out;                                                                             \
-    }                                                                                           \
+    }
+
+#define K_KERNELS(name, TILE)                                                                    \
+    K_VEC_DOT(name, TILE)                                                                       \
     static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,        \
                           size_t as, int64_t na, float *y, int64_t ys) {                        \
-        const uint8_t *wb = w, *abase = a;                                                      \
-        const int64_t na_full = na - na % K_NR;                                                 \
-        for (int64_t o = 0; o < nw; o++) {                                                      \
-            prefetch_ahead(wb + o * ws, ws);                                                    \
-            for (int64_t r = 0; r < na_full; r += K_NR)                                         \
-                TILE(K_NR, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);       \
-            const uint8_t *ar = abase + na_full * as;                                           \
-            float *yr = y + na_full * ys + o;                                                   \
-            switch (na - na_full) { /* the last 1..3 activation rows */                         \
-            case 0: break;                                                                      \
-            case 1: TILE(1, n / 256, wb + o * ws, ar, as, yr, ys); break;                       \
-            case 2: TILE(2, n / 256, wb + o * ws, ar, as, yr, ys); break;                       \
-            default: TILE(3, n / 256, wb + o * ws, ar, as, yr, ys); break;                      \
-            }                                                                                   \
-        }                                                                                       \
+        K_MM_ROWS(TILE, n, (const uint8_t *)w, ws, nw, (const uint8_t *)a, as, na, y, ys);       \
     }
 
 #define Q4K_TILE(NR, ...) q45K_tile(0, NR, __VA_ARGS__)
@@ -800,9 +812,163 @@ INLINE void q3K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
 #define Q3K_TILE(NR, ...) q3K_tile(NR, __VA_ARGS__)
 K_KERNELS(q2_K, Q2K_TILE)
 K_KERNELS(q3_K, Q3K_TILE)
-K_KERNELS(q4_K, Q4K_TILE)
-K_KERNELS(q5_K, Q5K_TILE)
 K_KERNELS(q6_K, Q6K_TILE)
+
+/* Q4_K/Q5_K against many activation rows.  Every kernel here sums a
+ * (weight row, activation row) pair the same way, so mm is bit-identical
+ * to vec_dot: per super-block b the exact integer sums S_b = sum_j sc_j *
+ * (q . a over sub-block j) and M_b = sum_j m_j * (sum of a over
+ * sub-block j), then acc = fma(S_b, d_b * dy_b, acc) and accm = fma(M_b,
+ * dmin_b * dy_b, accm) in order, the result acc - accm.  The many-row tile
+ * puts 8 activation rows in the lanes (as the legacy tiles do): a weight
+ * dword broadcast meets the same 4 elements of each row, four products
+ * of a sub-block add up in int16 before one vpmaddwd by its scale (1.25
+ * multiplies per 32 elements and row instead of 2). */
+typedef struct packed_k {
+    __m256i q[64]; /* dword k of the super-block's quants: lane j = row j */
+    __m256i bs[4]; /* lane j: row j's sums of sub-blocks 2i and 2i+1, int16 */
+    __m256 dy;
+} packed_k;
+
+/* Super-blocks the tile holds (n <= 8192: 68 KiB on the stack); longer
+ * rows go through the one-row tiles. */
+#define PACK_K_BLOCKS 32
+
+INLINE void pack_k8(int64_t nb, const uint8_t *a, size_t as, int rows, packed_k *pk) {
+    for (int64_t ib = 0; ib < nb; ib++) {
+        packed_k *P = pk + ib;
+        for (int j = 0; j < 8; j++) { /* 32 elements of the 8 rows at a time */
+            __m256i r[8], t[8], u[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = i < rows ? load256(a + (size_t)i * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 32 * j)
+                                : _mm256_setzero_si256();
+            for (int i = 0; i < 8; i += 2) {
+                t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+                t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4) {
+                u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+                u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+                u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+                u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+            }
+            for (int k = 0; k < 4; k++) {
+                P->q[8 * j + k] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x20);
+                P->q[8 * j + k + 4] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x31);
+            }
+        }
+        int32_t bs[4][8] = {{0}};
+        float dy[8] = {0};
+        for (int i = 0; i < rows; i++) {
+            const uint8_t *yb = a + (size_t)i * as + (size_t)ib * Q8K_BYTES;
+            const __m256i b16 = load256(yb + Q8K_BSUMS); /* sums of 16 */
+            int32_t s[4];
+            _mm_storeu_si128((__m128i *)s, _mm_hadd_epi16(_mm256_castsi256_si128(b16), _mm256_extracti128_si256(b16, 1)));
+            for (int k = 0; k < 4; k++)
+                bs[k][i] = s[k];
+            dy[i] = f32_at(yb);
+        }
+        for (int k = 0; k < 4; k++)
+            P->bs[k] = _mm256_loadu_si256((const __m256i *)bs[k]);
+        P->dy = _mm256_loadu_ps(dy);
+    }
+}
+
+/* Sub-block j's 32 quants (element e in byte e, <= 31) against the packed
+ * rows, times the sub-block's scale: int32 lane j = row j. */
+INLINE __m256i k_sub_dot(__m256i u, const packed_k *P, int j, int scale) {
+    const __m256i lo = _mm256_permute2x128_si256(u, u, 0x00), hi = _mm256_permute2x128_si256(u, u, 0x11);
+    const __m256i sc = _mm256_set1_epi16((short)scale);
+    __m256i g[2];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        const __m256i m0 = _mm256_maddubs_epi16(bcast_dword(lo, hi, 4 * h + 0), P->q[8 * j + 4 * h + 0]);
+        const __m256i m1 = _mm256_maddubs_epi16(bcast_dword(lo, hi, 4 * h + 1), P->q[8 * j + 4 * h + 1]);
+        const __m256i m2 = _mm256_maddubs_epi16(bcast_dword(lo, hi, 4 * h + 2), P->q[8 * j + 4 * h + 2]);
+        const __m256i m3 = _mm256_maddubs_epi16(bcast_dword(lo, hi, 4 * h + 3), P->q[8 * j + 4 * h + 3]);
+        g[h] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(m0, m1), _mm256_add_epi16(m2, m3)), sc);
+    }
+    return _mm256_add_epi32(g[0], g[1]);
+}
+
+/* nw weight rows against `rows` (<= 8) packed activation rows. */
+INLINE void q45K_tile8(const int five, int64_t nb, const uint8_t *w, size_t ws, int64_t nw, const packed_k *pk,
+                       int rows, float *y, int64_t ys) {
+    const size_t wb = five ? sizeof(tg_block_q5_K) : sizeof(tg_block_q4_K);
+    const size_t qs_off = five ? 48 : 16;
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    for (int64_t o = 0; o < nw; o++) {
+        const uint8_t *row = w + (size_t)o * ws;
+        prefetch_ahead(row, ws);
+        __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+        for (int64_t ib = 0; ib < nb; ib++) {
+            const uint8_t *x = row + (size_t)ib * wb;
+            const packed_k *P = pk + ib;
+            uint64_t sc, mn;
+            k4_unpack_scales(x + 4, &sc, &mn);
+            __m256i qh = five ? load256(x + 16) : _mm256_setzero_si256();
+            __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int c = 0; c < 4; c++) {
+                const __m256i q = load256(x + qs_off + 32 * c);
+                __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                if (five) {
+                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(1)), 4));
+                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(2)), 3));
+                    qh = _mm256_srli_epi16(qh, 2);
+                }
+                isum = _mm256_add_epi32(isum, k_sub_dot(lo, P, 2 * c, (int)((sc >> (16 * c)) & 0xff)));
+                isum = _mm256_add_epi32(isum, k_sub_dot(hi, P, 2 * c + 1, (int)((sc >> (16 * c + 8)) & 0xff)));
+            }
+            /* the mins: int16 pairs (m_2i, m_2i+1) against the rows' sub-block sums */
+            __m256i im = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; i++)
+                im = _mm256_add_epi32(im, _mm256_madd_epi16(P->bs[i], _mm256_set1_epi32((int)(((mn >> (16 * i)) & 0xff) | (((mn >> (16 * i + 8)) & 0xff) << 16)))));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(_mm256_set1_ps(f16_at(x)), P->dy), acc);
+            accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(im), _mm256_mul_ps(_mm256_set1_ps(f16_at(x + 2)), P->dy), accm);
+        }
+        float out[8];
+        _mm256_storeu_ps(out, _mm256_sub_ps(acc, accm));
+        for (int j = 0; j < rows; j++)
+            y[j * ys + o] = out[j];
+    }
+}
+
+INLINE void q45K_mm(const int five, int64_t n, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a, size_t as,
+                    int64_t na, float *y, int64_t ys) {
+    const int64_t nb = n / 256;
+    int64_t r = 0;
+    if (nb <= PACK_K_BLOCKS && na >= 4) {
+        packed_k pk[PACK_K_BLOCKS];
+        for (; na - r >= 4; r += 8) { /* groups of 8 rows, the last one 4-7 */
+            const int rows = na - r < 8 ? (int)(na - r) : 8;
+            pack_k8(nb, a + (size_t)r * as, as, rows, pk);
+            q45K_tile8(five, nb, w, ws, nw, pk, rows, y + r * ys, ys);
+        }
+        if (r > na)
+            r = na;
+    }
+    if (r < na) { /* the rest through the one-row-wide tiles */
+        if (five)
+            K_MM_ROWS(Q5K_TILE, n, w, ws, nw, a + (size_t)r * as, as, na - r, y + r * ys, ys);
+        else
+            K_MM_ROWS(Q4K_TILE, n, w, ws, nw, a + (size_t)r * as, as, na - r, y + r * ys, ys);
+    }
+}
+
+K_VEC_DOT(q4_K, Q4K_TILE)
+K_VEC_DOT(q5_K, Q5K_TILE)
+
+static void mm_q4_K(int64_t n, const void *w, size_t ws, int64_t nw, const void *a, size_t as, int64_t na, float *y,
+                    int64_t ys) {
+    q45K_mm(0, n, w, ws, nw, a, as, na, y, ys);
+}
+
+static void mm_q5_K(int64_t n, const void *w, size_t ws, int64_t nw, const void *a, size_t as, int64_t na, float *y,
+                    int64_t ys) {
+    q45K_mm(1, n, w, ws, nw, a, as, na, y, ys);
+}
 
 /* ---- F32, F16, BF16 ------------------------------------------------------ */
 
