@@ -15,9 +15,10 @@
  * never the full (tokens × heads × context) matrix.
  */
 #include "model/model.h"
-#include "tensor/fp16.h"
 #include "tensor/kernels/kernels.h"
 #include "tensor/ops.h"
+
+#include <string.h>
 
 typedef struct att_job {
     tg_ctx *c;
@@ -46,6 +47,7 @@ static void att_worker(void *arg, int ith, int nth) {
     size_t acc_off = (size_t)c->kv.n_ctx + (size_t)hd;
     acc_off += acc_off & 1;
     double *acc = (double *)(scores + acc_off);
+    uint16_t *half = (uint16_t *)(scores + acc_off + 2 * (size_t)hdv); /* the rounding's f16 row */
 
     long t0, t1;
     tg_pool_split((long)j->ub->n * hp->n_head, ith, nth, &t0, &t1);
@@ -60,8 +62,11 @@ static void att_worker(void *arg, int ith, int nth) {
         const size_t k0 = base * k_row + (size_t)kvh * hd, v0 = base * v_row + (size_t)kvh * hdv;
 
         const float *q = c->q + (size_t)i * hp->n_head * hd + (size_t)h * hd;
-        for (int d = 0; d < hd; d++)
-            qr[d] = f16 ? tg__fp16_to_f32(tg__fp32_to_fp16(q[d])) : q[d];
+        if (f16) { /* round through f16 with the dispatched row conversions (same values) */
+            kern->f32_to_f16(q, half, hd);
+            kern->f16_to_f32(half, qr, hd);
+        } else
+            memcpy(qr, q, (size_t)hd * sizeof *qr);
 
         const int32_t n_vis = p - c0 + 1;
         float *out = c->att + (size_t)i * hp->n_head * hdv + (size_t)h * hdv;
@@ -72,8 +77,8 @@ static void att_worker(void *arg, int ith, int nth) {
             const uint16_t *vc = (const uint16_t *)c->kv.v + v0 + (size_t)c0 * v_row;
             kern->att_scores_f16(kc, k_row, n_vis, qr, hd, hp->kq_scale, scores);
             tg__softmax(scores, n_vis);
-            for (int32_t cc = 0; cc < n_vis; cc++)
-                scores[cc] = tg__fp16_to_f32(tg__fp32_to_fp16(scores[cc]));
+            kern->f32_to_f16(scores, half, n_vis);
+            kern->f16_to_f32(half, scores, n_vis);
             kern->att_wsum_f16(vc, v_row, n_vis, scores, hdv, out);
             continue;
         }
