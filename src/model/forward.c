@@ -183,10 +183,15 @@ static void dense_ffn(tg_ctx *c, const tg__layer *ly, int32_t n) {
     const tg__hparams *hp = &c->model->hp;
     /* gate and up read the same input: convert it once */
     tg__matmul_prepare(c->pool, ly->ffn_gate.type, c->xb, hp->n_embd, hp->n_embd, n, c->act);
-    tg__matmul(c->pool, &ly->ffn_gate, 0, c->act, n, c->hb, hp->n_ff);
-    if (tg_type_get(ly->ffn_up.type)->vec_dot_type != tg_type_get(ly->ffn_gate.type)->vec_dot_type)
+    if (tg_type_get(ly->ffn_up.type)->vec_dot_type == tg_type_get(ly->ffn_gate.type)->vec_dot_type) {
+        /* one pool call for both */
+        const tg__mm_task t[2] = {{&ly->ffn_gate, 0, c->act, n, c->hb, hp->n_ff}, {&ly->ffn_up, 0, c->act, n, c->hb2, hp->n_ff}};
+        tg__matmul_tasks(c->pool, t, 2);
+    } else {
+        tg__matmul(c->pool, &ly->ffn_gate, 0, c->act, n, c->hb, hp->n_ff);
         tg__matmul_prepare(c->pool, ly->ffn_up.type, c->xb, hp->n_embd, hp->n_embd, n, c->act);
-    tg__matmul(c->pool, &ly->ffn_up, 0, c->act, n, c->hb2, hp->n_ff);
+        tg__matmul(c->pool, &ly->ffn_up, 0, c->act, n, c->hb2, hp->n_ff);
+    }
     add_bias(c->hb, ly->ffn_gate_b, hp->n_ff, n);
     add_bias(c->hb2, ly->ffn_up_b, hp->n_ff, n);
     act_job aj = {c->hb, c->hb2, (int64_t)n * hp->n_ff, hp->ffn_act};

@@ -19,6 +19,9 @@
 
 /* Indices of the k largest of p[0..n) in decreasing order (ties: lower
  * index first). */
+/* Experts one fused call can hold (more chosen in one batch: the loop). */
+#define TG_MAX_EXPERTS_FUSED 64
+
 static void top_k(const float *p, int n, int k, int32_t *out) {
     for (int s = 0; s < k; s++) {
         int best = -1;
@@ -32,6 +35,61 @@ static void top_k(const float *p, int n, int k, int32_t *out) {
         }
         out[s] = best;
     }
+}
+
+/* The experts of a small batch (decoding: n * K <= n_ubatch rows in all)
+ * in two pool calls, gate and up of every chosen expert, then every down,
+ * instead of three calls per expert: each call waits for the slowest
+ * thread, and an expert's matrices are small.  The rows of expert e sit
+ * together in gx/act/hb.  Returns false (nothing done) where gate and up
+ * want different activation types. */
+static bool moe_fused(tg_ctx *c, const tg__layer *ly, int32_t n) {
+    const tg__hparams *hp = &c->model->hp;
+    const int64_t E = hp->n_embd, FF = hp->n_ff;
+    const int NE = hp->n_expert, K = hp->n_expert_used;
+    if (tg_type_get(ly->up_exps.type)->vec_dot_type != tg_type_get(ly->gate_exps.type)->vec_dot_type)
+        return false;
+    const size_t in_row = tg_type_row_size(tg_type_get(ly->gate_exps.type)->vec_dot_type, E);
+    const size_t ff_row = tg_type_row_size(tg_type_get(ly->down_exps.type)->vec_dot_type, FF);
+    tg__mm_task t[2 * TG_MAX_EXPERTS_FUSED];
+    int nt = 0;
+    int32_t m = 0, first[TG_MAX_EXPERTS_FUSED], count[TG_MAX_EXPERTS_FUSED], expert[TG_MAX_EXPERTS_FUSED];
+    int ne = 0;
+    for (int e = 0; e < NE; e++) {
+        const int32_t m0 = m;
+        for (int32_t r = 0; r < n; r++)
+            for (int s = 0; s < K; s++)
+                if (c->sel[(size_t)r * K + s] == e) {
+                    c->rows[m] = r * K + s; /* (row, slot) */
+                    memcpy(c->gx + (size_t)m * E, c->xb + (size_t)r * E, (size_t)E * sizeof(float));
+                    m++;
+                }
+        if (m == m0)
+            continue;
+        if (ne == TG_MAX_EXPERTS_FUSED)
+            return false; /* (nothing written that the loop would not rewrite) */
+        first[ne] = m0;
+        count[ne] = m - m0;
+        expert[ne++] = e;
+    }
+    tg__matmul_prepare(c->pool, ly->gate_exps.type, c->gx, E, E, m, c->act);
+    for (int i = 0; i < ne; i++) {
+        const uint8_t *act = (const uint8_t *)c->act + (size_t)first[i] * in_row;
+        t[nt++] = (tg__mm_task){&ly->gate_exps, expert[i], act, count[i], c->hb + (size_t)first[i] * FF, FF};
+        t[nt++] = (tg__mm_task){&ly->up_exps, expert[i], act, count[i], c->hb2 + (size_t)first[i] * FF, FF};
+    }
+    tg__matmul_tasks(c->pool, t, nt);
+    tg__swiglu(c->hb, c->hb, c->hb2, (int64_t)m * FF);
+    /* every down projection into gx (its inputs are no longer needed) */
+    tg__matmul_prepare(c->pool, ly->down_exps.type, c->hb, FF, FF, m, c->act);
+    nt = 0;
+    for (int i = 0; i < ne; i++)
+        t[nt++] = (tg__mm_task){&ly->down_exps, expert[i], (const uint8_t *)c->act + (size_t)first[i] * ff_row,
+                                count[i], c->gx + (size_t)first[i] * E, E};
+    tg__matmul_tasks(c->pool, t, nt);
+    for (int32_t i = 0; i < m; i++)
+        memcpy(c->moe_out + (size_t)c->rows[i] * E, c->gx + (size_t)i * E, (size_t)E * sizeof(float));
+    return true;
 }
 
 void tg__moe_ffn(tg_ctx *c, int il, int32_t n) {
@@ -64,8 +122,10 @@ void tg__moe_ffn(tg_ctx *c, int il, int32_t n) {
         }
     }
 
-    /* each expert over the tokens that chose it */
-    for (int e = 0; e < NE; e++) {
+    /* each expert over the tokens that chose it: fused for small batches,
+     * else expert by expert */
+    const bool fused = (int64_t)n * K <= c->n_ubatch && moe_fused(c, ly, n);
+    for (int e = 0; !fused && e < NE; e++) {
         int32_t m = 0;
         for (int32_t r = 0; r < n; r++)
             for (int s = 0; s < K; s++)

@@ -95,58 +95,69 @@ void tg__matmul_prepare(tg_pool *pool, tg_type type, const float *x, int64_t n_i
         tg_pool_run(pool, prepare_worker, &j);
 }
 
-typedef struct matmul_job {
-    const tg__mat *w;
-    const uint8_t *wdata;
-    tg__mm_fn mm;
-    const uint8_t *act;
-    size_t act_row;
-    int64_t n_rows;
-    float *y;
-    int64_t y_stride;
-} matmul_job;
-
 /* Output rows are handed out in units of MATMUL_ROW_UNIT (a multiple of
- * every kernel's register tile, so only the matrix's last unit has an edge). */
+ * every kernel's register tile, so only a matrix's last unit has an edge). */
 #define MATMUL_ROW_UNIT 16
 #define MATMUL_SHARES_PER_THREAD 4
 
-static void matmul_worker(void *arg, int ith, int nth) {
-    matmul_job *j = arg;
-    const long units = ((long)j->w->n_out + MATMUL_ROW_UNIT - 1) / MATMUL_ROW_UNIT;
+static long task_units(const tg__mm_task *t) {
+    return ((long)t->w->n_out + MATMUL_ROW_UNIT - 1) / MATMUL_ROW_UNIT;
+}
+
+/* Output rows [o0, o1) of one task. */
+static void task_rows(const tg__mm_task *t, long o0, long o1) {
+    const tg_type_traits *tr = tg_type_get((uint32_t)t->w->type);
+    const size_t act_row = tg_type_row_size(tr->vec_dot_type, t->w->n_in);
+    const uint8_t *wdata = t->w->data + (size_t)t->mat * (size_t)t->w->n_out * t->w->row_bytes;
+    const uint8_t *act = t->act;
+    /* kernels: dispatched (was tr->vec_dot) */
+    const tg__mm_fn mm = tg__kernels_get()->type[t->w->type].mm;
+    /* in chunks of activation rows that stay in L2 while the kernel sweeps
+     * the weights; each output is bit-identical to the level's vec_dot
+     * whatever the chunking */
+    const int64_t chunk = TG_MAX((int64_t)1, (int64_t)((128u << 10) / act_row));
+    for (int64_t r0 = 0; r0 < t->n_rows; r0 += chunk)
+        mm(t->w->n_in, wdata + (size_t)o0 * t->w->row_bytes, t->w->row_bytes, o1 - o0, act + (size_t)r0 * act_row,
+           act_row, TG_MIN(chunk, t->n_rows - r0), t->y + r0 * t->y_stride + o0, t->y_stride);
+}
+
+typedef struct tasks_job {
+    const tg__mm_task *t;
+    int n;
+    long units;
+} tasks_job;
+
+/* Share ith of the units of all tasks, in task order. */
+static void tasks_worker(void *arg, int ith, int nth) {
+    const tasks_job *j = arg;
     long u0, u1;
-    tg_pool_split(units, ith, nth, &u0, &u1);
-    const long o0 = u0 * MATMUL_ROW_UNIT, o1 = TG_MIN(u1 * MATMUL_ROW_UNIT, (long)j->w->n_out);
-    if (o1 <= o0)
+    tg_pool_split(j->units, ith, nth, &u0, &u1);
+    long base = 0;
+    for (int i = 0; i < j->n && base < u1; i++) {
+        const long nu = task_units(&j->t[i]);
+        const long a = TG_MAX(u0, base) - base, b = TG_MIN(u1, base + nu) - base;
+        if (a < b)
+            task_rows(&j->t[i], a * MATMUL_ROW_UNIT, TG_MIN(b * MATMUL_ROW_UNIT, (long)j->t[i].w->n_out));
+        base += nu;
+    }
+}
+
+void tg__matmul_tasks(tg_pool *pool, const tg__mm_task *tasks, int n_tasks) {
+    tasks_job j = {tasks, n_tasks, 0};
+    for (int i = 0; i < n_tasks; i++)
+        j.units += task_units(&tasks[i]);
+    if (j.units == 0)
         return;
-    /* kernels: this thread's rows times the activations, in chunks of rows
-     * that stay in L2 while the kernel sweeps the weights; each output is
-     * bit-identical to the level's vec_dot whatever the chunking. */
-    const int64_t chunk = TG_MAX((int64_t)1, (int64_t)((128u << 10) / j->act_row));
-    for (int64_t r0 = 0; r0 < j->n_rows; r0 += chunk)
-        j->mm(j->w->n_in, j->wdata + (size_t)o0 * j->w->row_bytes, j->w->row_bytes, o1 - o0,
-              j->act + (size_t)r0 * j->act_row, j->act_row, TG_MIN(chunk, j->n_rows - r0),
-              j->y + r0 * j->y_stride + o0, j->y_stride);
+    /* several shares per thread, so a thread slowed down by something else
+     * on the machine hands its unclaimed shares to the others */
+    const int nt = tg_pool_size(pool);
+    tg_pool_run_shares(pool, tasks_worker, &j, (int)TG_MAX(1L, TG_MIN((long)nt * MATMUL_SHARES_PER_THREAD, j.units)));
 }
 
 void tg__matmul(tg_pool *pool, const tg__mat *w, int64_t mat, const void *act, int64_t n_rows, float *y,
                 int64_t y_stride) {
-    const tg_type_traits *tr = tg_type_get((uint32_t)w->type);
-    matmul_job j = {
-        .w = w,
-        .wdata = w->data + (size_t)mat * (size_t)w->n_out * w->row_bytes,
-        .mm = tg__kernels_get()->type[w->type].mm, /* kernels: dispatched (was tr->vec_dot) */
-        .act = act,
-        .act_row = tg_type_row_size(tr->vec_dot_type, w->n_in),
-        .n_rows = n_rows,
-        .y = y,
-        .y_stride = y_stride,
-    };
-    /* several shares per thread, so a thread slowed down by something else
-     * on the machine hands its unclaimed shares to the others */
-    const long units = ((long)w->n_out + MATMUL_ROW_UNIT - 1) / MATMUL_ROW_UNIT;
-    const int nt = tg_pool_size(pool);
-    tg_pool_run_shares(pool, matmul_worker, &j, (int)TG_MAX(1L, TG_MIN((long)nt * MATMUL_SHARES_PER_THREAD, units)));
+    const tg__mm_task t = {w, mat, act, n_rows, y, y_stride};
+    tg__matmul_tasks(pool, &t, 1);
 }
 
 void tg__matmul_f32(tg_pool *pool, const tg__mat *w, int64_t mat, const float *x, int64_t n_rows,

@@ -35,6 +35,21 @@ void tg__matmul_prepare(tg_pool *pool, tg_type type, const float *x, int64_t n_i
 void tg__matmul(tg_pool *pool, const tg__mat *w, int64_t mat, const void *act, int64_t n_rows, float *y,
                 int64_t y_stride);
 
+/* Several independent matmuls (as tg__matmul each) in one pool call: the
+ * threads share out the output rows of all of them, so small matrices (a
+ * mixture-of-experts layer's experts when decoding, a dense FFN's gate and
+ * up) cost one wait for the slowest thread instead of one each. */
+typedef struct tg__mm_task {
+    const tg__mat *w;
+    int64_t mat;
+    const void *act;
+    int64_t n_rows;
+    float *y;
+    int64_t y_stride;
+} tg__mm_task;
+
+void tg__matmul_tasks(tg_pool *pool, const tg__mm_task *tasks, int n_tasks);
+
 /* Convenience: prepare + matmul, with act as scratch. */
 void tg__matmul_f32(tg_pool *pool, const tg__mat *w, int64_t mat, const float *x, int64_t n_rows,
                     float *y, void *act);
