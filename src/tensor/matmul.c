@@ -113,9 +113,10 @@ static void task_rows(const tg__mm_task *t, long o0, long o1) {
     /* kernels: dispatched (was tr->vec_dot) */
     const tg__mm_fn mm = tg__kernels_get()->type[t->w->type].mm;
     /* in chunks of activation rows that stay in L2 while the kernel sweeps
-     * the weights; each output is bit-identical to the level's vec_dot
-     * whatever the chunking */
-    const int64_t chunk = TG_MAX((int64_t)1, (int64_t)((128u << 10) / act_row));
+     * the weights, a multiple of the 8 rows the AVX2 tiles take at a time
+     * (rows of 8192 Q8_K: 13 rows would be 8 + 5 in 16 lanes); each output
+     * is bit-identical to the level's vec_dot whatever the chunking */
+    const int64_t chunk = ((TG_MAX((int64_t)1, (int64_t)((128u << 10) / act_row)) + 7) / 8) * 8;
     for (int64_t r0 = 0; r0 < t->n_rows; r0 += chunk)
         mm(t->w->n_in, wdata + (size_t)o0 * t->w->row_bytes, t->w->row_bytes, o1 - o0, act + (size_t)r0 * act_row,
            act_row, TG_MIN(chunk, t->n_rows - r0), t->y + r0 * t->y_stride + o0, t->y_stride);
