@@ -535,10 +535,11 @@ static void test_mm(void) {
                 for (int64_t na = 1; na <= 5; na += 4) {
                     static const int64_t blocks32[] = {20, 160, 300}, floats[] = {640, 5003, 9001}, k256[] = {3, 20, 37};
                     const int64_t n = is_float ? floats[len] : tw->block_size == 32 ? blocks32[len] * 32 : k256[len] * 256;
-                    const int64_t nw = 6;
+                    /* 130 weight rows once: more than the K tiles' group of 128 */
+                    const int64_t nw = len == 1 ? 130 : 6;
                     const size_t ws = tg_type_row_size(t, n) + 3, as = tg_type_row_size(at, n) + 1;
                     uint8_t *w = malloc(ws * (size_t)nw + 1), *a = malloc(as * (size_t)na + 1);
-                    float *xf = malloc((size_t)n * sizeof *xf), y[30];
+                    float *xf = malloc((size_t)n * sizeof *xf), *y = malloc(sizeof *y * (size_t)(nw * na));
                     for (int64_t o = 0; o < nw; o++) {
                         random_floats(&rng, xf, n, (int)o);
                         tw->from_float(xf, w + 1 + (size_t)o * ws, n);
@@ -555,6 +556,7 @@ static void test_mm(void) {
                     free(w);
                     free(a);
                     free(xf);
+                    free(y);
                 }
             CHECK_MSG(bad == 0, "%s %s: %d mm outputs differ from vec_dot or overwrote padding", L->name, tw->name,
                       bad);
