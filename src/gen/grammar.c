@@ -260,8 +260,10 @@ uint32_t tg__gb_json_char_dfa(tg__gb *b) {
 
 bool tg__seq_ws(tg__gb *b, tg__seq *s) {
     if (b->ws == TG__DEAD && !b->failed) {
-        /* [ \t]{0,INLINE} ( \r? \n [ \t]{0,INDENT} )? : at most one line
-         * break per gap, so a model cannot stall on blank lines */
+        /* [ \t]{0,INLINE} ( \r? \n ( " "{0,INDENT} | \t{0,INDENT} ) )? : at
+         * most one line break per gap, so a model cannot stall on blank
+         * lines, and an indent of one kind: a model that alternated spaces
+         * and tabs spent a piece per byte and ran out of max_tokens */
         tg__re_pool *p = tg__re_pool_new();
         if (!p)
             return gb_fail(b);
@@ -269,10 +271,10 @@ bool tg__seq_ws(tg__gb *b, tg__seq *s) {
         blank[' ' >> 5] |= 1u << (' ' & 31);
         blank['\t' >> 5] |= 1u << ('\t' & 31);
         tg__re *nl = tg__re_cat(p, tg__re_rep(p, tg__re_byte(p, '\r'), 0, 1), tg__re_byte(p, '\n'));
-        tg__re *re = tg__re_cat(
-            p, tg__re_rep(p, tg__re_set(p, blank), 0, TG__WS_INLINE),
-            tg__re_rep(p, tg__re_cat(p, nl, tg__re_rep(p, tg__re_set(p, blank), 0, TG__WS_INDENT)),
-                       0, 1));
+        tg__re *indent = tg__re_alt(p, tg__re_rep(p, tg__re_byte(p, ' '), 0, TG__WS_INDENT),
+                                    tg__re_rep(p, tg__re_byte(p, '\t'), 0, TG__WS_INDENT));
+        tg__re *re = tg__re_cat(p, tg__re_rep(p, tg__re_set(p, blank), 0, TG__WS_INLINE),
+                                tg__re_rep(p, tg__re_cat(p, nl, indent), 0, 1));
         b->ws = build_dfa(b, p, re, false);
         tg__re_pool_free(p);
     }
