@@ -37,6 +37,22 @@ static void top_k(const float *p, int n, int k, int32_t *out) {
     }
 }
 
+/* Appends the rows that chose expert e to gx (and their (row, slot) to
+ * rows) from index m on; returns the new count. */
+static int32_t gather_expert(tg_ctx *c, int e, int32_t n, int32_t m) {
+    const tg__hparams *hp = &c->model->hp;
+    const int64_t E = hp->n_embd;
+    const int K = hp->n_expert_used;
+    for (int32_t r = 0; r < n; r++)
+        for (int s = 0; s < K; s++)
+            if (c->sel[(size_t)r * K + s] == e) {
+                c->rows[m] = r * K + s; /* (row, slot) */
+                memcpy(c->gx + (size_t)m * E, c->xb + (size_t)r * E, (size_t)E * sizeof(float));
+                m++;
+            }
+    return m;
+}
+
 /* The experts of a small batch (decoding: n * K <= n_ubatch rows in all)
  * in two pool calls, gate and up of every chosen expert, then every down,
  * instead of three calls per expert: each call waits for the slowest
@@ -46,7 +62,7 @@ static void top_k(const float *p, int n, int k, int32_t *out) {
 static bool moe_fused(tg_ctx *c, const tg__layer *ly, int32_t n) {
     const tg__hparams *hp = &c->model->hp;
     const int64_t E = hp->n_embd, FF = hp->n_ff;
-    const int NE = hp->n_expert, K = hp->n_expert_used;
+    const int NE = hp->n_expert;
     if (tg_type_get(ly->up_exps.type)->vec_dot_type != tg_type_get(ly->gate_exps.type)->vec_dot_type)
         return false;
     const size_t in_row = tg_type_row_size(tg_type_get(ly->gate_exps.type)->vec_dot_type, E);
@@ -57,13 +73,7 @@ static bool moe_fused(tg_ctx *c, const tg__layer *ly, int32_t n) {
     int ne = 0;
     for (int e = 0; e < NE; e++) {
         const int32_t m0 = m;
-        for (int32_t r = 0; r < n; r++)
-            for (int s = 0; s < K; s++)
-                if (c->sel[(size_t)r * K + s] == e) {
-                    c->rows[m] = r * K + s; /* (row, slot) */
-                    memcpy(c->gx + (size_t)m * E, c->xb + (size_t)r * E, (size_t)E * sizeof(float));
-                    m++;
-                }
+        m = gather_expert(c, e, n, m);
         if (m == m0)
             continue;
         if (ne == TG_MAX_EXPERTS_FUSED)
@@ -126,14 +136,7 @@ void tg__moe_ffn(tg_ctx *c, int il, int32_t n) {
      * else expert by expert */
     const bool fused = (int64_t)n * K <= c->n_ubatch && moe_fused(c, ly, n);
     for (int e = 0; !fused && e < NE; e++) {
-        int32_t m = 0;
-        for (int32_t r = 0; r < n; r++)
-            for (int s = 0; s < K; s++)
-                if (c->sel[(size_t)r * K + s] == e) {
-                    c->rows[m] = r * K + s; /* (row, slot) */
-                    memcpy(c->gx + (size_t)m * E, c->xb + (size_t)r * E, (size_t)E * sizeof(float));
-                    m++;
-                }
+        const int32_t m = gather_expert(c, e, n, 0);
         if (m == 0)
             continue;
         tg__matmul_prepare(c->pool, ly->gate_exps.type, c->gx, E, E, m, c->act);

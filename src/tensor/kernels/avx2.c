@@ -328,6 +328,36 @@ typedef struct packed_act {
  * longer rows go through the gemv, one activation row at a time. */
 #define PACK_BLOCKS 256
 
+/* 8 x 8 transpose of 32-bit elements: out[k] lane j = dword k of r[j]. */
+INLINE void transpose8x8_epi32(const __m256i r[8], __m256i out[8]) {
+    __m256i t[8], u[8];
+    for (int j = 0; j < 8; j += 2) {
+        t[j] = _mm256_unpacklo_epi32(r[j], r[j + 1]);
+        t[j + 1] = _mm256_unpackhi_epi32(r[j], r[j + 1]);
+    }
+    for (int j = 0; j < 8; j += 4) {
+        u[j] = _mm256_unpacklo_epi64(t[j], t[j + 2]);
+        u[j + 1] = _mm256_unpackhi_epi64(t[j], t[j + 2]);
+        u[j + 2] = _mm256_unpacklo_epi64(t[j + 1], t[j + 3]);
+        u[j + 3] = _mm256_unpackhi_epi64(t[j + 1], t[j + 3]);
+    }
+    for (int k = 0; k < 4; k++) {
+        out[k] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x20);
+        out[k + 4] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x31);
+    }
+}
+
+/* Per lane j, the 8 accumulators summed in hsum8's order, stored to the
+ * first `rows` of y[j * ys] (one weight row's outputs for 8 activation rows). */
+INLINE void store_hsum8_lanes(const __m256 acc[8], int rows, float *y, int64_t ys) {
+    const __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
+                                   _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
+    float out[8];
+    _mm256_storeu_ps(out, r);
+    for (int j = 0; j < rows; j++)
+        y[j * ys] = out[j];
+}
+
 INLINE void pack_act8(const int kind, int64_t nb, const uint8_t *a, size_t as, int rows, packed_act *pk) {
     const int has_min = legacy_min(kind);
     const size_t ab = has_min ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
@@ -346,23 +376,8 @@ INLINE void pack_act8(const int kind, int64_t nb, const uint8_t *a, size_t as, i
                 d[j] = s[j] = 0.0f;
             }
         }
-        /* 8 x 8 transpose of 32-bit elements. */
-        __m256i t[8], u[8];
-        for (int j = 0; j < 8; j += 2) {
-            t[j] = _mm256_unpacklo_epi32(r[j], r[j + 1]);
-            t[j + 1] = _mm256_unpackhi_epi32(r[j], r[j + 1]);
-        }
-        for (int j = 0; j < 8; j += 4) {
-            u[j] = _mm256_unpacklo_epi64(t[j], t[j + 2]);
-            u[j + 1] = _mm256_unpackhi_epi64(t[j], t[j + 2]);
-            u[j + 2] = _mm256_unpacklo_epi64(t[j + 1], t[j + 3]);
-            u[j + 3] = _mm256_unpackhi_epi64(t[j + 1], t[j + 3]);
-        }
         packed_act *P = pk + ib;
-        for (int k = 0; k < 4; k++) {
-            P->q[k] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x20);
-            P->q[k + 4] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x31);
-        }
+        transpose8x8_epi32(r, P->q);
         P->da = _mm256_loadu_ps(d);
         if (has_min)
             P->sa = _mm256_loadu_ps(s);
@@ -434,13 +449,7 @@ INLINE void legacy_tile8(const int kind, int64_t nb, const uint8_t *w, size_t ws
         for (int m = 0; m < 7; m++)
             if (ib + m < nb)
                 acc[m] = legacy_tile_step(kind, row + (size_t)(ib + m) * wb, pk + ib + m, acc[m]);
-        /* hsum8's order, lane by lane */
-        const __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
-                                       _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
-        float out[8];
-        _mm256_storeu_ps(out, r);
-        for (int j = 0; j < rows; j++)
-            y[j * ys + o] = out[j];
+        store_hsum8_lanes(acc, rows, y + o, ys);
     }
 }
 
@@ -518,13 +527,7 @@ INLINE void q8_0_tile8(int64_t nb, const uint8_t *w, size_t ws, int64_t nw, cons
                 acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc[k]);
             }
         }
-        /* hsum8's order, lane by lane */
-        const __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
-                                       _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
-        float out[8];
-        _mm256_storeu_ps(out, r);
-        for (int j = 0; j < rows; j++)
-            y[j * ys + o] = out[j];
+        store_hsum8_lanes(acc, rows, y + o, ys);
     }
 }
 
@@ -896,24 +899,11 @@ INLINE void pack_k8(int64_t nb, const uint8_t *a, size_t as, int rows, packed_k 
     for (int64_t ib = 0; ib < nb; ib++) {
         packed_k *P = pk + ib;
         for (int j = 0; j < 8; j++) { /* 32 elements of the 8 rows at a time */
-            __m256i r[8], t[8], u[8];
+            __m256i r[8];
             for (int i = 0; i < 8; i++)
                 r[i] = i < rows ? load256(a + (size_t)i * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 32 * j)
                                 : _mm256_setzero_si256();
-            for (int i = 0; i < 8; i += 2) {
-                t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
-                t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
-            }
-            for (int i = 0; i < 8; i += 4) {
-                u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-                u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-                u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-                u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-            }
-            for (int k = 0; k < 4; k++) {
-                P->q[8 * j + k] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x20);
-                P->q[8 * j + k + 4] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x31);
-            }
+            transpose8x8_epi32(r, P->q + 8 * j);
         }
         int32_t bs[4][8] = {{0}};
         float dy[8] = {0};
