@@ -99,6 +99,7 @@ void tg__matmul_prepare(tg_pool *pool, tg_type type, const float *x, int64_t n_i
  * every kernel's register tile, so only a matrix's last unit has an edge). */
 #define MATMUL_ROW_UNIT 16
 #define MATMUL_SHARES_PER_THREAD 4
+#define MATMUL_INLINE_MACS 32768.0
 
 static long task_units(const tg__mm_task *t) {
     return ((long)t->w->n_out + MATMUL_ROW_UNIT - 1) / MATMUL_ROW_UNIT;
@@ -145,10 +146,19 @@ static void tasks_worker(void *arg, int ith, int nth) {
 
 void tg__matmul_tasks(tg_pool *pool, const tg__mm_task *tasks, int n_tasks) {
     tasks_job j = {tasks, n_tasks, 0};
-    for (int i = 0; i < n_tasks; i++)
+    double macs = 0;
+    for (int i = 0; i < n_tasks; i++) {
         j.units += task_units(&tasks[i]);
+        macs += (double)tasks[i].w->n_out * (double)tasks[i].w->n_in * (double)tasks[i].n_rows;
+    }
     if (j.units == 0)
         return;
+    /* a few microseconds of work (a MoE router: 8 x 1024 per token) costs
+     * less on this thread than waking and waiting for the others */
+    if (macs <= MATMUL_INLINE_MACS) {
+        tasks_worker(&j, 0, 1);
+        return;
+    }
     /* several shares per thread, so a thread slowed down by something else
      * on the machine hands its unclaimed shares to the others */
     const int nt = tg_pool_size(pool);
