@@ -40,20 +40,31 @@ static void att_worker(void *arg, int ith, int nth) {
     const bool f16 = c->kv.type == TG_TYPE_F16;
     const tg__kernels *kern = tg__kernels_get();
 
-    float *scores = c->att_scratch + (size_t)ith * c->att_scratch_stride;
-    float *qr = scores + c->kv.n_ctx; /* hd values of q, rounded like the cache */
+    /* per head of a pair: scores over the context, then hd values of q
+     * rounded like the cache */
+    float *sc[2], *qrs[2];
+    sc[0] = c->att_scratch + (size_t)ith * c->att_scratch_stride;
+    qrs[0] = sc[0] + c->kv.n_ctx;
+    sc[1] = qrs[0] + hd;
+    qrs[1] = sc[1] + c->kv.n_ctx;
+    float *scores = sc[0], *qr = qrs[0];
     /* hdv doubles after them; the offset is rounded up to an even number of
      * floats (and the stride is even), so they are 8-byte aligned */
-    size_t acc_off = (size_t)c->kv.n_ctx + (size_t)hd;
+    size_t acc_off = 2 * ((size_t)c->kv.n_ctx + (size_t)hd);
     acc_off += acc_off & 1;
     double *acc = (double *)(scores + acc_off);
     uint16_t *half = (uint16_t *)(scores + acc_off + 2 * (size_t)hdv); /* the rounding's f16 row */
 
+    /* With an f16 cache, two query heads of one KV group at a time: each KV
+     * row is widened to floats once for both (the kernels give each head
+     * the bits of a one-head call).  Units are (token, head pair). */
+    const int per = f16 && group % 2 == 0 ? 2 : 1;
+    const int units_per_token = hp->n_head / per;
     long t0, t1;
-    tg_pool_split((long)j->ub->n * hp->n_head, ith, nth, &t0, &t1);
+    tg_pool_split((long)j->ub->n * units_per_token, ith, nth, &t0, &t1);
     for (long t = t0; t < t1; t++) {
-        const int32_t i = (int32_t)(t / hp->n_head);
-        const int h = (int)(t % hp->n_head), kvh = h / group;
+        const int32_t i = (int32_t)(t / units_per_token);
+        const int h = (int)(t % units_per_token) * per, kvh = h / group;
         const int32_t p = j->ub->pos[i];
         int32_t c0 = 0;
         if (ly->is_swa && hp->n_swa > 0 && p - hp->n_swa + 1 > 0)
@@ -62,14 +73,29 @@ static void att_worker(void *arg, int ith, int nth) {
         const size_t k0 = base * k_row + (size_t)kvh * hd, v0 = base * v_row + (size_t)kvh * hdv;
 
         const float *q = c->q + (size_t)i * hp->n_head * hd + (size_t)h * hd;
+        const int32_t n_vis = p - c0 + 1;
+        float *out = c->att + (size_t)i * hp->n_head * hdv + (size_t)h * hdv;
+        if (per == 2) {
+            const uint16_t *kc = (const uint16_t *)c->kv.k + k0 + (size_t)c0 * k_row;
+            const uint16_t *vc = (const uint16_t *)c->kv.v + v0 + (size_t)c0 * v_row;
+            for (int g = 0; g < 2; g++) {
+                kern->f32_to_f16(q + (size_t)g * hd, half, hd);
+                kern->f16_to_f32(half, qrs[g], hd);
+            }
+            kern->att_scores2_f16(kc, k_row, n_vis, qrs[0], qrs[1], hd, hp->kq_scale, sc[0], sc[1]);
+            for (int g = 0; g < 2; g++) {
+                tg__softmax(sc[g], n_vis);
+                kern->f32_to_f16(sc[g], half, n_vis);
+                kern->f16_to_f32(half, sc[g], n_vis);
+            }
+            kern->att_wsum2_f16(vc, v_row, n_vis, sc[0], sc[1], hdv, out, out + hdv);
+            continue;
+        }
         if (f16) { /* round through f16 with the dispatched row conversions (same values) */
             kern->f32_to_f16(q, half, hd);
             kern->f16_to_f32(half, qr, hd);
         } else
             memcpy(qr, q, (size_t)hd * sizeof *qr);
-
-        const int32_t n_vis = p - c0 + 1;
-        float *out = c->att + (size_t)i * hp->n_head * hdv + (size_t)h * hdv;
         if (f16) {
             /* the dispatched kernels: the scalar level is the reference
              * arithmetic below, the SIMD levels the same products in float */

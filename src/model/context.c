@@ -58,9 +58,10 @@ static void layout(tg_ctx *c, carver *cv, int n_threads) {
     c->act = carve(cv, U, 4 * width + 64);
     /* attention, per thread: scores over the context + an f16 copy of q +
      * a double accumulator over head_dim_v */
-    /* scores, q, hdv doubles, and a row of f16 for the rounding of scores and q */
+    /* scores and q of two heads (attention.c takes heads in pairs), hdv
+     * doubles, and a row of f16 for the rounding of scores and q */
     const size_t f16_row = (size_t)(c->kv.n_ctx > hp->head_dim_k ? c->kv.n_ctx : hp->head_dim_k);
-    c->att_scratch_stride = ((size_t)c->kv.n_ctx + (size_t)hp->head_dim_k + 2 * (size_t)hp->head_dim_v + 16 +
+    c->att_scratch_stride = (2 * ((size_t)c->kv.n_ctx + (size_t)hp->head_dim_k) + 2 * (size_t)hp->head_dim_v + 16 +
                              (f16_row + 1) / 2 + 8) & ~(size_t)1;
     c->att_scratch = carve(cv, (size_t)n_threads * c->att_scratch_stride, sizeof(float));
     if (hp->n_expert) {

@@ -21,6 +21,7 @@
  */
 #include "model/model.h"
 #include "tensor/fp16.h"
+#include "tensor/kernels/kernels.h"
 #include "tensor/ops.h"
 
 #include <math.h>
@@ -195,7 +196,7 @@ static void act_worker(void *arg, int ith, int nth) {
     long i0, i1;
     tg_pool_split((long)j->n, ith, nth, &i0, &i1);
     if (j->act == TG_FFN_GELU)
-        tg__geglu(j->g + i0, j->g + i0, j->u + i0, i1 - i0);
+        tg__kernels_get()->geglu(j->g + i0, j->g + i0, j->u + i0, i1 - i0);
     else
         tg__swiglu(j->g + i0, j->g + i0, j->u + i0, i1 - i0);
 }

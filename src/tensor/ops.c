@@ -97,7 +97,8 @@ void tg__softmax(float *x, int64_t n) {
 }
 
 /* gelu(x) for every f16 value x, rounded to f16, as ggml tabulates it. */
-static uint16_t gelu_table[1 << 16];
+/* two entries past the last: a SIMD gather reads 4 bytes at an entry */
+static uint16_t gelu_table[(1 << 16) + 2];
 static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
 
 static float gelu_tanh(float x) {
@@ -111,6 +112,11 @@ static void build_gelu_table(void) {
 }
 
 void tg__ops_init(void) { pthread_once(&gelu_once, build_gelu_table); }
+
+const uint16_t *tg__gelu_table(void) {
+    tg__ops_init();
+    return gelu_table;
+}
 
 static inline float gelu_lookup(float x) {
     if (x <= -10.0f)

@@ -43,4 +43,9 @@ void tg__round_f16(float *x, int64_t n);
 /* Builds the GELU table; called once before use (idempotent, thread-safe). */
 void tg__ops_init(void);
 
+/* GELU (tanh form) of every half value, as a half, indexed by its bits:
+ * what tg__gelu/tg__geglu look up (llama.cpp's table too); 65538 entries,
+ * the last two padding. */
+const uint16_t *tg__gelu_table(void);
+
 #endif

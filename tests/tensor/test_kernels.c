@@ -36,6 +36,7 @@
 #include "tensor/fp16.h"
 #include "tensor/kernels/kernels.h"
 #include "tensor/matmul.h"
+#include "tensor/ops.h"
 #include "tensor/tensor.h"
 #include "tinglado.h"
 
@@ -774,6 +775,81 @@ static void test_attention(void) {
     }
 }
 
+/* Each level's two-head kernels give each head the bits of its one-head
+ * kernel (the pair only shares the widening of each KV row). */
+static void test_attention_pairs(void) {
+    const int hds[] = {256, 64, 13};
+    const int32_t ns[] = {1, 7, 300};
+    uint64_t rng = 4242;
+    for (int li = 0; li < n_levels; li++) {
+        const level *L = &levels[li];
+        int bad = 0, cmp = 0;
+        for (size_t hi = 0; hi < ARRAY_LEN(hds); hi++)
+            for (size_t ni = 0; ni < ARRAY_LEN(ns); ni++) {
+                const int hd = hds[hi];
+                const int32_t n = ns[ni];
+                const size_t stride = (size_t)hd * 2 + 3;
+                uint16_t *kv = malloc((size_t)n * stride * sizeof *kv);
+                float *q = malloc(2 * (size_t)hd * sizeof *q), *p = malloc(2 * (size_t)n * sizeof *p);
+                float *s = malloc(4 * (size_t)n * sizeof *s), *o = malloc(4 * (size_t)hd * sizeof *o);
+                for (size_t i = 0; i < (size_t)n * stride; i++)
+                    kv[i] = tg_f32_to_f16((float)(rng_uniform(&rng) * 4.0 - 2.0));
+                for (int d = 0; d < 2 * hd; d++)
+                    q[d] = tg_f16_to_f32(tg_f32_to_f16((float)(rng_uniform(&rng) * 2.0 - 1.0)));
+                /* zeros in one head only, in both, and in neither */
+                for (int32_t c = 0; c < 2 * n; c++)
+                    p[c] = (c % 5 == 3 || c % 7 == 2) ? 0.0f : tg_f16_to_f32(tg_f32_to_f16((float)rng_uniform(&rng)));
+                L->k->att_scores_f16(kv, stride, n, q, hd, 0.125f, s);
+                L->k->att_scores_f16(kv, stride, n, q + hd, hd, 0.125f, s + n);
+                L->k->att_scores2_f16(kv, stride, n, q, q + hd, hd, 0.125f, s + 2 * n, s + 3 * n);
+                L->k->att_wsum_f16(kv, stride, n, p, hd, o);
+                L->k->att_wsum_f16(kv, stride, n, p + n, hd, o + hd);
+                L->k->att_wsum2_f16(kv, stride, n, p, p + n, hd, o + 2 * hd, o + 3 * hd);
+                bad += memcmp(s, s + 2 * n, 2 * (size_t)n * sizeof *s) != 0;
+                bad += memcmp(o, o + 2 * hd, 2 * (size_t)hd * sizeof *o) != 0;
+                cmp += 2;
+                free(kv), free(q), free(p), free(s), free(o);
+            }
+        CHECK_MSG(bad == 0, "%s: %d of %d two-head attention results differ from the one-head kernel's bits", L->name,
+                  bad, cmp);
+    }
+}
+
+/* Each level's geglu gives tg__geglu's bits: gates around the +-10
+ * cut-offs, halves' rounding midpoints, infinities, NaN (any NaN for a
+ * NaN), over lengths with every tail. */
+static void test_geglu(void) {
+    enum { N = 4099 };
+    float *g = malloc(N * sizeof *g), *u = malloc(N * sizeof *u), *y0 = malloc(N * sizeof *y0),
+          *y1 = malloc(N * sizeof *y1);
+    uint64_t rng = 99;
+    const float specials[] = {-10.0f, 10.0f, nextafterf(-10.0f, 0.0f), nextafterf(10.0f, 0.0f), -10.001f, 10.001f,
+                              0.0f, -0.0f, INFINITY, -INFINITY, NAN, 65519.0f, 65520.0f, -1e-8f, 3e-5f, 1e30f};
+    for (int i = 0; i < N; i++) {
+        g[i] = i < (int)ARRAY_LEN(specials) ? specials[i] : (float)(rng_uniform(&rng) * 24.0 - 12.0);
+        if (i >= (int)ARRAY_LEN(specials) && i % 3 == 1) { /* a rounding midpoint between two halves */
+            const uint16_t hb = (uint16_t)(rng_next(&rng) & 0x4bff);
+            g[i] = (float)(((double)tg_f16_to_f32(hb) + (double)tg_f16_to_f32((uint16_t)(hb + 1))) / 2.0);
+        }
+        u[i] = (float)(rng_uniform(&rng) * 4.0 - 2.0);
+    }
+    u[0] = u[4] = INFINITY; /* gates -10 and below: 0 whatever up is */
+    tg__ops_init(); /* the table (a model load builds it) */
+    tg__geglu(y0, g, u, N);
+    for (int li = 0; li < n_levels; li++) {
+        const level *L = &levels[li];
+        int bad = 0;
+        for (int64_t len = N; len > N - 9; len--) {
+            memset(y1, 0xff, N * sizeof *y1);
+            L->k->geglu(y1, g, u, len);
+            for (int64_t i = 0; i < len; i++)
+                bad += isnan(y0[i]) ? !isnan(y1[i]) : memcmp(&y0[i], &y1[i], sizeof *y1) != 0;
+        }
+        CHECK_MSG(bad == 0, "%s: geglu differs from the reference for %d values", L->name, bad);
+    }
+    free(g), free(u), free(y0), free(y1);
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void test_dispatch(void) {
@@ -837,5 +913,7 @@ int main(void) {
     RUN(test_quantizers);
     RUN(test_f16_rows);
     RUN(test_attention);
+    RUN(test_attention_pairs);
+    RUN(test_geglu);
     return tg_test_finish("test_kernels");
 }

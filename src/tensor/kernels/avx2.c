@@ -28,6 +28,7 @@
  */
 #include "tensor/blocks.h"
 #include "tensor/kernels/kernels.h"
+#include "tensor/ops.h"
 #include "tensor/tensor.h"
 
 #include <immintrin.h>
@@ -1228,64 +1229,152 @@ static void f16_to_f32_row(const void *src, float *y, int64_t n) {
 
 /* ---- attention against an f16 cache ---------------------------------------- */
 
-/* Scores: four independent FMA chains per row (hd = 64..256 typically),
- * the f16 row widened 8 values at a time. */
-static void att_scores_f16(const uint16_t *k, size_t stride, int32_t n, const float *q, int hd, float scale,
-                           float *s) {
+/* Scores of G (1 or 2) query heads against the same K rows: four
+ * independent FMA chains per row and head (hd = 64..256 typically), the f16
+ * row widened 8 values at a time, once for all heads.  Each head's
+ * arithmetic is the same whatever G. */
+INLINE void att_scores_g(const int G, const uint16_t *k, size_t stride, int32_t n, const float *const *q, int hd,
+                         float scale, float *const *s) {
     for (int32_t c = 0; c < n; c++) {
         const uint8_t *kr = (const uint8_t *)(k + (size_t)c * stride);
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        __m256 a[2][4];
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++)
+            a[g][0] = a[g][1] = a[g][2] = a[g][3] = _mm256_setzero_ps();
         int d = 0;
         for (; d + 32 <= hd; d += 32) {
-            a0 = _mm256_fmadd_ps(load8_f16(kr + 2 * d), _mm256_loadu_ps(q + d), a0);
-            a1 = _mm256_fmadd_ps(load8_f16(kr + 2 * d + 16), _mm256_loadu_ps(q + d + 8), a1);
-            a2 = _mm256_fmadd_ps(load8_f16(kr + 2 * d + 32), _mm256_loadu_ps(q + d + 16), a2);
-            a3 = _mm256_fmadd_ps(load8_f16(kr + 2 * d + 48), _mm256_loadu_ps(q + d + 24), a3);
+            const __m256 k0 = load8_f16(kr + 2 * d), k1 = load8_f16(kr + 2 * d + 16);
+            const __m256 k2 = load8_f16(kr + 2 * d + 32), k3 = load8_f16(kr + 2 * d + 48);
+#pragma GCC unroll 2
+            for (int g = 0; g < G; g++) {
+                a[g][0] = _mm256_fmadd_ps(k0, _mm256_loadu_ps(q[g] + d), a[g][0]);
+                a[g][1] = _mm256_fmadd_ps(k1, _mm256_loadu_ps(q[g] + d + 8), a[g][1]);
+                a[g][2] = _mm256_fmadd_ps(k2, _mm256_loadu_ps(q[g] + d + 16), a[g][2]);
+                a[g][3] = _mm256_fmadd_ps(k3, _mm256_loadu_ps(q[g] + d + 24), a[g][3]);
+            }
         }
-        for (; d + 8 <= hd; d += 8)
-            a0 = _mm256_fmadd_ps(load8_f16(kr + 2 * d), _mm256_loadu_ps(q + d), a0);
-        float t = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-        for (; d < hd; d++)
-            t += f16_at(kr + 2 * d) * q[d];
-        s[c] = t * scale;
+        for (; d + 8 <= hd; d += 8) {
+            const __m256 kk = load8_f16(kr + 2 * d);
+#pragma GCC unroll 2
+            for (int g = 0; g < G; g++)
+                a[g][0] = _mm256_fmadd_ps(kk, _mm256_loadu_ps(q[g] + d), a[g][0]);
+        }
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++) {
+            float t = hsum8(_mm256_add_ps(_mm256_add_ps(a[g][0], a[g][1]), _mm256_add_ps(a[g][2], a[g][3])));
+            for (int e = d; e < hd; e++)
+                t += f16_at(kr + 2 * e) * q[g][e];
+            s[g][c] = t * scale;
+        }
     }
 }
 
-/* Weighted sum: 32 output values in registers at a time, over every row. */
-static void att_wsum_f16(const uint16_t *v, size_t stride, int32_t n, const float *p, int hdv, float *out) {
+/* Weighted sums of G (1 or 2) heads over the same V rows: 32 output values
+ * per head in registers at a time, over every row (a head skips the rows it
+ * gives weight 0; the row is widened once for the heads that use it). */
+INLINE void att_wsum_g(const int G, const uint16_t *v, size_t stride, int32_t n, const float *const *p, int hdv,
+                       float *const *out) {
     int d = 0;
     for (; d + 32 <= hdv; d += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        __m256 a[2][4];
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++)
+            a[g][0] = a[g][1] = a[g][2] = a[g][3] = _mm256_setzero_ps();
         for (int32_t c = 0; c < n; c++) {
-            if (p[c] == 0.0f)
+            bool any = false;
+#pragma GCC unroll 2
+            for (int g = 0; g < G; g++)
+                any |= p[g][c] != 0.0f;
+            if (!any)
                 continue;
             const uint8_t *vr = (const uint8_t *)(v + (size_t)c * stride + (size_t)d);
-            const __m256 pc = _mm256_set1_ps(p[c]);
-            a0 = _mm256_fmadd_ps(load8_f16(vr), pc, a0);
-            a1 = _mm256_fmadd_ps(load8_f16(vr + 16), pc, a1);
-            a2 = _mm256_fmadd_ps(load8_f16(vr + 32), pc, a2);
-            a3 = _mm256_fmadd_ps(load8_f16(vr + 48), pc, a3);
+            const __m256 v0 = load8_f16(vr), v1 = load8_f16(vr + 16), v2 = load8_f16(vr + 32), v3 = load8_f16(vr + 48);
+#pragma GCC unroll 2
+            for (int g = 0; g < G; g++) {
+                if (p[g][c] == 0.0f)
+                    continue;
+                const __m256 pc = _mm256_set1_ps(p[g][c]);
+                a[g][0] = _mm256_fmadd_ps(v0, pc, a[g][0]);
+                a[g][1] = _mm256_fmadd_ps(v1, pc, a[g][1]);
+                a[g][2] = _mm256_fmadd_ps(v2, pc, a[g][2]);
+                a[g][3] = _mm256_fmadd_ps(v3, pc, a[g][3]);
+            }
         }
-        _mm256_storeu_ps(out + d, a0);
-        _mm256_storeu_ps(out + d + 8, a1);
-        _mm256_storeu_ps(out + d + 16, a2);
-        _mm256_storeu_ps(out + d + 24, a3);
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++) {
+            _mm256_storeu_ps(out[g] + d, a[g][0]);
+            _mm256_storeu_ps(out[g] + d + 8, a[g][1]);
+            _mm256_storeu_ps(out[g] + d + 16, a[g][2]);
+            _mm256_storeu_ps(out[g] + d + 24, a[g][3]);
+        }
     }
-    for (; d + 8 <= hdv; d += 8) {
-        __m256 a = _mm256_setzero_ps();
-        for (int32_t c = 0; c < n; c++)
-            if (p[c] != 0.0f)
-                a = _mm256_fmadd_ps(load8_f16((const uint8_t *)(v + (size_t)c * stride + (size_t)d)),
-                                    _mm256_set1_ps(p[c]), a);
-        _mm256_storeu_ps(out + d, a);
+    for (; d + 8 <= hdv; d += 8)
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++) {
+            __m256 a = _mm256_setzero_ps();
+            for (int32_t c = 0; c < n; c++)
+                if (p[g][c] != 0.0f)
+                    a = _mm256_fmadd_ps(load8_f16((const uint8_t *)(v + (size_t)c * stride + (size_t)d)),
+                                        _mm256_set1_ps(p[g][c]), a);
+            _mm256_storeu_ps(out[g] + d, a);
+        }
+    for (; d < hdv; d++)
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++) {
+            float a = 0.0f;
+            for (int32_t c = 0; c < n; c++)
+                if (p[g][c] != 0.0f)
+                    a += f16_at((const uint8_t *)(v + (size_t)c * stride + (size_t)d)) * p[g][c];
+            out[g][d] = a;
+        }
+}
+
+static void att_scores_f16(const uint16_t *k, size_t stride, int32_t n, const float *q, int hd, float scale,
+                           float *s) {
+    att_scores_g(1, k, stride, n, &q, hd, scale, &s);
+}
+
+static void att_scores2_f16(const uint16_t *k, size_t stride, int32_t n, const float *q0, const float *q1, int hd,
+                            float scale, float *s0, float *s1) {
+    const float *q[2] = {q0, q1};
+    float *s[2] = {s0, s1};
+    att_scores_g(2, k, stride, n, q, hd, scale, s);
+}
+
+static void att_wsum_f16(const uint16_t *v, size_t stride, int32_t n, const float *p, int hdv, float *out) {
+    att_wsum_g(1, v, stride, n, &p, hdv, &out);
+}
+
+static void att_wsum2_f16(const uint16_t *v, size_t stride, int32_t n, const float *p0, const float *p1, int hdv,
+                          float *out0, float *out1) {
+    const float *p[2] = {p0, p1};
+    float *o[2] = {out0, out1};
+    att_wsum_g(2, v, stride, n, p, hdv, o);
+}
+
+/* ---- GEGLU through the half-precision GELU table --------------------------- */
+
+/* Eight gates at a time: converted to halves (F16C, rounding as
+ * tg__fp32_to_fp16), the table entries gathered, the +-10 cut-offs of
+ * tg__geglu applied by mask; the same bits as the reference. */
+static void geglu(float *y, const float *gate, const float *up, int64_t n) {
+    const int *tab = (const int *)(const void *)tg__gelu_table(); /* 4 bytes read at each 2-byte entry */
+    const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+    const __m256i m16 = _mm256_set1_epi32(0xffff);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(gate + i);
+        const __m256i idx = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(g, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m256i t = _mm256_and_si256(_mm256_i32gather_epi32(tab, idx, 2), m16);
+        /* dwords to words: packus within lanes, then qwords 0 and 2 */
+        const __m128i h = _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(t, t), 0x08));
+        __m256 r = _mm256_blendv_ps(_mm256_cvtph_ps(h), g, _mm256_cmp_ps(g, hi, _CMP_GE_OQ));
+        r = _mm256_mul_ps(r, _mm256_loadu_ps(up + i));
+        /* 0 where g <= -10 (a NaN gate keeps its NaN, as the reference) */
+        _mm256_storeu_ps(y + i, _mm256_and_ps(r, _mm256_cmp_ps(g, lo, _CMP_NLE_UQ)));
     }
-    for (; d < hdv; d++) {
-        float a = 0.0f;
-        for (int32_t c = 0; c < n; c++)
-            if (p[c] != 0.0f)
-                a += f16_at((const uint8_t *)(v + (size_t)c * stride + (size_t)d)) * p[c];
-        out[d] = a;
-    }
+    if (i < n)
+        tg__geglu(y + i, gate + i, up + i, n - i);
 }
 
 /* ---- the table ----------------------------------------------------------- */
@@ -1314,4 +1403,7 @@ void tg__kernels_fill_avx2(tg__kernels *k) {
     k->f16_to_f32 = f16_to_f32_row;
     k->att_scores_f16 = att_scores_f16;
     k->att_wsum_f16 = att_wsum_f16;
+    k->att_scores2_f16 = att_scores2_f16;
+    k->att_wsum2_f16 = att_wsum2_f16;
+    k->geglu = geglu;
 }

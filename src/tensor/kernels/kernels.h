@@ -77,6 +77,16 @@ typedef struct tg__kernels {
     void (*att_scores_f16)(const uint16_t *k, size_t stride, int32_t n, const float *q, int hd, float scale,
                            float *s);
     void (*att_wsum_f16)(const uint16_t *v, size_t stride, int32_t n, const float *p, int hdv, float *out);
+    /* The same for two query heads that read the same KV rows: each head's
+     * results bit-identical to a call of the one-head kernel of the level
+     * (the KV row is widened once for both). */
+    void (*att_scores2_f16)(const uint16_t *k, size_t stride, int32_t n, const float *q0, const float *q1, int hd,
+                            float scale, float *s0, float *s1);
+    void (*att_wsum2_f16)(const uint16_t *v, size_t stride, int32_t n, const float *p0, const float *p1, int hdv,
+                          float *out0, float *out1);
+    /* y = gelu(gate) * up through the half-precision table (tg__geglu is
+     * the reference; every level gives the same bits). */
+    void (*geglu)(float *y, const float *gate, const float *up, int64_t n);
 } tg__kernels;
 
 /* The kernels of the selected level: the best the CPU runs, or the one

@@ -9,6 +9,7 @@
 #include "tensor/fp16.h"
 #include "tensor/kernels/kernels.h"
 #include "tensor/matmul.h"
+#include "tensor/ops.h"
 #include "tensor/tensor.h"
 
 #include <string.h>
@@ -72,6 +73,18 @@ static void att_wsum_f16(const uint16_t *v, size_t stride, int32_t n, const floa
     }
 }
 
+static void att_scores2_f16(const uint16_t *k, size_t stride, int32_t n, const float *q0, const float *q1, int hd,
+                            float scale, float *s0, float *s1) {
+    att_scores_f16(k, stride, n, q0, hd, scale, s0);
+    att_scores_f16(k, stride, n, q1, hd, scale, s1);
+}
+
+static void att_wsum2_f16(const uint16_t *v, size_t stride, int32_t n, const float *p0, const float *p1, int hdv,
+                          float *out0, float *out1) {
+    att_wsum_f16(v, stride, n, p0, hdv, out0);
+    att_wsum_f16(v, stride, n, p1, hdv, out1);
+}
+
 void tg__kernels_fill_scalar(tg__kernels *k) {
     memset(k, 0, sizeof *k);
     k->level = TG__CPU_SCALAR;
@@ -107,4 +120,7 @@ void tg__kernels_fill_scalar(tg__kernels *k) {
     k->f16_to_f32 = tg__f16_to_float;
     k->att_scores_f16 = att_scores_f16;
     k->att_wsum_f16 = att_wsum_f16;
+    k->att_scores2_f16 = att_scores2_f16;
+    k->att_wsum2_f16 = att_wsum2_f16;
+    k->geglu = tg__geglu;
 }
