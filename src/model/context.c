@@ -248,7 +248,10 @@ tg_status tg_ctx_decode(tg_ctx *c, const tg_batch *b) {
     int32_t *saved_len = c->saved_len;
     int32_t n_out = 0;
     tg_status s = (!pos || !seq) ? TG_ERR_NOMEM : validate(c, b, pos, seq, &n_out);
-    if (!s)
+    /* a rejected batch changed nothing: only a failure while computing
+     * puts the lengths back (saved_len is not written otherwise) */
+    const bool validated = !s;
+    if (validated)
         memcpy(saved_len, c->kv.len, (size_t)c->kv.n_seq * sizeof *saved_len);
     int32_t done_out = 0;
     for (int32_t i0 = 0; !s && i0 < b->n; i0 += c->n_ubatch) {
@@ -269,7 +272,7 @@ tg_status tg_ctx_decode(tg_ctx *c, const tg_batch *b) {
                     c->kv.len[ub.seq[i]] = ub.pos[i] + 1;
         done_out += ub.n_out;
     }
-    if (s)
+    if (s && validated)
         memcpy(c->kv.len, saved_len, (size_t)c->kv.n_seq * sizeof *saved_len);
     c->n_outputs = s ? 0 : done_out;
     if (!small) {

@@ -323,6 +323,15 @@ static void test_context_errors(void) {
     CHECK(tg_ctx_decode(c, &b) == TG_ERR_ARG); /* the context returns at most 1 row */
     CHECK_ERROR_HAS("at most 1");
 
+    /* a rejected batch leaves the cached positions as they were (it once
+     * put back lengths saved by an earlier call: here 0, or garbage) */
+    b = (tg_batch){.n = 3, .token = toks};
+    CHECK(tg_ctx_decode(c, &b) == TG_OK);
+    b = (tg_batch){.n = 1, .token = &bad};
+    CHECK(tg_ctx_decode(c, &b) == TG_ERR_ARG);
+    CHECK_EQ_INT(tg_ctx_seq_len(c, 0), 3);
+    tg_ctx_seq_truncate(c, 0, 0);
+
     /* truncation and re-evaluation reproduce the same logits */
     b = (tg_batch){.n = 8, .token = toks};
     CHECK(tg_ctx_decode(c, &b) == TG_OK);
