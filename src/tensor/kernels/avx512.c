@@ -1,8 +1,16 @@
 /*
  * avx512.c — AVX-512 kernels (F, BW, VL, DQ, VNNI, BF16): the dot products
- * and register tiles of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16,
- * BF16 and F32.  The activation quantizers and f16 rows stay AVX2's (they
- * are memory-bound and already bit-identical to the scalar ones).
+ * and register tiles of Q8_0, Q6_K, F16, BF16 and F32.  The activation
+ * quantizers and f16 rows stay AVX2's (they are memory-bound and already
+ * bit-identical to the scalar ones), and so do Q4_0, Q4_1, Q5_0, Q5_1,
+ * Q4_K and Q5_K: AVX2's tiles, with 8 activation rows in the lanes, ran
+ * as fast or faster on a Xeon with AVX-512 (Sapphire Rapids class, one
+ * thread, bench/kernels.c, two runs): gemm Q4_0 34-47 vs 31-40 G
+ * multiply-adds/s, Q5_0 30-38 vs 26-33, Q4_K 41-50 vs 41-46, Q5_K 43-47 vs
+ * 37-41; streaming rows 5.1-8.1 vs 4.4-8.5 GB/s.  The kernels kept here
+ * measured faster there: Q8_0 gemm 36-41 vs 21-28, Q6_K 47-49 vs 40-41
+ * (streaming 7.6-9.9 vs 7.0-9.5 GB/s once they prefetched as avx2.c does),
+ * BF16 3x.
  *
  * Compiled with the Makefile's KERNEL_FLAGS_avx512; dispatch.c calls into
  * this file only when the CPU has every extension in them and the OS saves
@@ -11,13 +19,13 @@
  * checked on a CPU without AVX-512 (see tests/tensor/test_kernels.c).
  *
  * How it differs from avx2.c (integer parts stay exact, kernels.h):
- *   - 32-element blocks go two at a time (block i in the low 256 bits,
- *     i+1 in the high), as unsigned bytes u = w + K through vpdpbusd
- *     (u8 x s8, 4 products summed into int32, no saturation), starting from
- *     -K * (sums of 4 activations) so the lanes hold sum(w * a) exactly:
- *     K = 128 for Q8_0 (w xor 0x80), 8 for Q4_0, 16 for Q5_0, 0 for
- *     Q4_1/Q5_1.  This needs no sign trick, so any int8 activation works.
- *   - K-quant sub-block scales are applied with vpdpwssd (int16 pairs).
+ *   - Q8_0 blocks go two at a time (block i in the low 256 bits, i+1 in
+ *     the high), as unsigned bytes u = w + 128 (w xor 0x80) through
+ *     vpdpbusd (u8 x s8, 4 products summed into int32, no saturation),
+ *     starting from -128 * (sums of 4 activations) so the lanes hold
+ *     sum(w * a) exactly.  This needs no sign trick, so any int8
+ *     activation works.
+ *   - Q6_K's sub-block scales are applied with vpdpwssd (int16 pairs).
  *   - The float accumulation has 16 lanes (even and odd blocks apart), so
  *     it rounds differently from avx2, within the same bound.
  *   - BF16 uses vdpbf16ps, which flushes denormal inputs and results.
@@ -98,75 +106,26 @@ INLINE float hsum16(__m512 v) {
     return hsum8(_mm256_add_ps(lo, hi));
 }
 
-/* 16 packed bytes -> 32 nibbles (low nibbles: elements 0..15). */
-INLINE __m256i nibbles32(const uint8_t *qs) {
-    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
-    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
-    return _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
-}
+/* ---- Q8_0 ---------------------------------------------------------------- */
 
-INLINE uint32_t u32_at(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
+#define Q80_BYTES sizeof(tg_block_q8_0)
 
-/* ---- Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 ---------------------------------------- */
-
-enum { L_Q4_0, L_Q4_1, L_Q5_0, L_Q5_1, L_Q8_0 };
-
-INLINE size_t legacy_bytes(int kind) {
-    switch (kind) {
-    case L_Q4_0: return sizeof(tg_block_q4_0);
-    case L_Q4_1: return sizeof(tg_block_q4_1);
-    case L_Q5_0: return sizeof(tg_block_q5_0);
-    case L_Q5_1: return sizeof(tg_block_q5_1);
-    default: return sizeof(tg_block_q8_0);
-    }
-}
-
-INLINE int legacy_unsigned(int kind) {
-    return kind == L_Q4_1 || kind == L_Q5_1;
-}
-
-/* The offset K that makes a weight quant an unsigned byte w + K. */
-INLINE int legacy_offset(int kind) {
-    switch (kind) {
-    case L_Q4_0: return 8;
-    case L_Q5_0: return 16;
-    case L_Q8_0: return 128;
-    default: return 0;
-    }
-}
-
-/* Unsigned quants (w + K) of one block, element j in byte j. */
-INLINE __m256i legacy_u8(int kind, const uint8_t *b) {
-    switch (kind) {
-    case L_Q4_0: return nibbles32(b + 2);
-    case L_Q4_1: return nibbles32(b + 4);
-    case L_Q5_0: return _mm256_mask_add_epi8(nibbles32(b + 6), (__mmask32)u32_at(b + 2), nibbles32(b + 6), _mm256_set1_epi8(16));
-    case L_Q5_1: return _mm256_mask_add_epi8(nibbles32(b + 8), (__mmask32)u32_at(b + 4), nibbles32(b + 8), _mm256_set1_epi8(16));
-    default: return _mm256_xor_si256(load256(b + 2), _mm256_set1_epi8((char)0x80));
-    }
+/* The quants of one block as unsigned bytes w + 128, element j in byte j. */
+INLINE __m256i q8_0_u8(const uint8_t *b) {
+    return _mm256_xor_si256(load256(b + 2), _mm256_set1_epi8((char)0x80));
 }
 
 /* MR weight rows x NR activation rows, two blocks per step (an odd last
  * block runs with zeroed high halves, which adds exact zeros). */
-INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, const uint8_t *w,
-                        size_t ws, const uint8_t *a, size_t as, float *y, int64_t ys) {
-    const size_t wb = legacy_bytes(kind);
-    const int uns = legacy_unsigned(kind), K = legacy_offset(kind);
-    const size_t ab = uns ? sizeof(tg_block_q8_1) : sizeof(tg_block_q8_0);
-    const size_t aq = uns ? 4 : 2;
+INLINE void q8_0_tile(const int MR, const int NR, int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a,
+                      size_t as, float *y, int64_t ys) {
+    const size_t wb = Q80_BYTES, ab = Q80_BYTES, aq = 2;
     __m512 acc[4][4];
-    float summ[4][4];
 #pragma GCC unroll 4
     for (int o = 0; o < MR; o++)
 #pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) {
+        for (int r = 0; r < NR; r++)
             acc[o][r] = _mm512_setzero_ps();
-            summ[o][r] = 0.0f;
-        }
     for (int64_t ib = 0; ib < nb; ib += 2) {
         const int two = ib + 1 < nb;
         __m512i av[4], start[4];
@@ -176,24 +135,18 @@ INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, 
             const uint8_t *p = a + (size_t)r * as + (size_t)ib * ab;
             av[r] = join(load256(p + aq), two ? load256(p + ab + aq) : _mm256_setzero_si256());
             da[r] = scale_pair(u16_at(p), two ? u16_at(p + ab) : 0);
-            start[r] = K ? _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)K), av[r]))
-                         : _mm512_setzero_si512();
+            start[r] = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                        _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)128), av[r]));
         }
 #pragma GCC unroll 4
         for (int o = 0; o < MR; o++) {
             const uint8_t *p = w + (size_t)o * ws + (size_t)ib * wb;
-            const __m512i q = join(legacy_u8(kind, p), two ? legacy_u8(kind, p + wb) : _mm256_setzero_si256());
+            const __m512i q = join(q8_0_u8(p), two ? q8_0_u8(p + wb) : _mm256_setzero_si256());
             const __m512 dw = scale_pair(u16_at(p), two ? u16_at(p + wb) : 0);
 #pragma GCC unroll 4
             for (int r = 0; r < NR; r++) {
                 const __m512i lanes = _mm512_dpbusd_epi32(start[r], q, av[r]);
                 acc[o][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lanes), _mm512_mul_ps(dw, da[r]), acc[o][r]);
-                if (uns) {
-                    const uint8_t *pa = a + (size_t)r * as + (size_t)ib * ab;
-                    summ[o][r] += f16_at(p + 2) * f16_at(pa + 2);
-                    if (two)
-                        summ[o][r] += f16_at(p + wb + 2) * f16_at(pa + ab + 2);
-                }
             }
         }
     }
@@ -201,7 +154,23 @@ INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, 
     for (int o = 0; o < MR; o++)
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++)
-            y[r * ys + o] = uns ? hsum16(acc[o][r]) + summ[o][r] : hsum16(acc[o][r]);
+            y[r * ys + o] = hsum16(acc[o][r]);
+}
+
+/* Decoding streams each weight row from memory once: as in avx2.c, each
+ * row asks for the bytes PREFETCH_AHEAD past it, since the hardware
+ * prefetchers stop at every 4 KiB page (on a Xeon with AVX-512, one thread
+ * streaming Q8_0 and Q6_K rows ran at 7.5 GB/s without, where AVX2's
+ * kernels with it reached 9.0-9.6). */
+#define PREFETCH_AHEAD 3072
+
+INLINE void prefetch_ahead(const uint8_t *row, size_t bytes) {
+#ifndef TG_KERNELS_AVX512_EMULATED
+    for (size_t off = 0; off < bytes; off += 64)
+        _mm_prefetch((const char *)(row + PREFETCH_AHEAD + off), _MM_HINT_T0);
+#else
+    (void)row, (void)bytes;
+#endif
 }
 
 /* 4 weight rows x 4 activation rows: 16 accumulators of the 32 registers;
@@ -209,16 +178,16 @@ INLINE void legacy_tile(const int kind, const int MR, const int NR, int64_t nb, 
 #define L_MR 4
 #define L_NR 4
 
-INLINE void legacy_tile_edge(const int kind, const int MR, int64_t na, int64_t nb, const uint8_t *w, size_t ws,
+INLINE void q8_0_tile_edge(const int MR, int64_t na, int64_t nb, const uint8_t *w, size_t ws,
                              const uint8_t *a, size_t as, float *y, int64_t ys) {
     switch (na) {
-    case 1: legacy_tile(kind, MR, 1, nb, w, ws, a, as, y, ys); break;
-    case 2: legacy_tile(kind, MR, 2, nb, w, ws, a, as, y, ys); break;
-    default: legacy_tile(kind, MR, 3, nb, w, ws, a, as, y, ys); break;
+    case 1: q8_0_tile(MR, 1, nb, w, ws, a, as, y, ys); break;
+    case 2: q8_0_tile(MR, 2, nb, w, ws, a, as, y, ys); break;
+    default: q8_0_tile(MR, 3, nb, w, ws, a, as, y, ys); break;
     }
 }
 
-INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
+INLINE void q8_0_mm(int64_t n, const uint8_t *w, size_t ws, int64_t nw, const uint8_t *a,
                       size_t as, int64_t na, float *y, int64_t ys) {
     const int64_t nb = n / 32;
     const int64_t na_full = na - na % L_NR;
@@ -227,52 +196,37 @@ INLINE void legacy_mm(const int kind, int64_t n, const uint8_t *w, size_t ws, in
      * prefetchers follow better than 4 interleaved rows (measured with the
      * AVX2 kernels on a Zen 3; unmeasured here). */
     for (; na > 1 && o + L_MR <= nw; o += L_MR) {
+        prefetch_ahead(w + o * ws, L_MR * ws);
         for (int64_t r = 0; r < na_full; r += L_NR)
-            legacy_tile(kind, L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+            q8_0_tile(L_MR, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
         if (na_full < na)
-            legacy_tile_edge(kind, L_MR, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
+            q8_0_tile_edge(L_MR, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
     }
     for (; o < nw; o++) {
+        prefetch_ahead(w + o * ws, ws);
         for (int64_t r = 0; r < na_full; r += L_NR)
-            legacy_tile(kind, 1, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
+            q8_0_tile(1, L_NR, nb, w + o * ws, ws, a + r * as, as, y + r * ys + o, ys);
         if (na_full < na)
-            legacy_tile_edge(kind, 1, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
+            q8_0_tile_edge(1, na - na_full, nb, w + o * ws, ws, a + na_full * as, as, y + na_full * ys + o, ys);
     }
 }
 
-#define LEGACY_KERNELS(name, kind)                                                              \
-    static float vec_dot_##name(int64_t n, const void *x, const void *y) {                     \
-        float out;                                                                             \
-        legacy_tile(kind, 1, 1, n / 32, x, 0, y, 0, &out, 0);                                  \
-        return out;                                                                            \
-    }                                                                                          \
-    static void mm_##name(int64_t n, const void *w, size_t ws, int64_t nw, const void *a,       \
-                          size_t as, int64_t na, float *y, int64_t ys) {                       \
-        legacy_mm(kind, n, w, ws, nw, a, as, na, y, ys);                                       \
-    }
+static float vec_dot_q8_0(int64_t n, const void *x, const void *y) {
+    float out;
+    q8_0_tile(1, 1, n / 32, x, 0, y, 0, &out, 0);
+    return out;
+}
 
-LEGACY_KERNELS(q4_0, L_Q4_0)
-LEGACY_KERNELS(q4_1, L_Q4_1)
-LEGACY_KERNELS(q5_0, L_Q5_0)
-LEGACY_KERNELS(q5_1, L_Q5_1)
-LEGACY_KERNELS(q8_0, L_Q8_0)
+static void mm_q8_0(int64_t n, const void *w, size_t ws, int64_t nw, const void *a, size_t as, int64_t na, float *y,
+                    int64_t ys) {
+    q8_0_mm(n, w, ws, nw, a, as, na, y, ys);
+}
 
 /* ---- K-quants against Q8_K ------------------------------------------------ */
 
 #define Q8K_BYTES sizeof(tg_block_q8_K)
 #define Q8K_QS 4
 #define Q8K_BSUMS 260
-
-/* As avx2.c: 8 six-bit scales and mins of Q4_K/Q5_K as 8-byte words. */
-INLINE void k4_unpack_scales(const uint8_t *s, uint64_t *sc, uint64_t *mn) {
-    const uint32_t u0 = u32_at(s), u1 = u32_at(s + 4), u2 = u32_at(s + 8);
-    const uint32_t sc_lo = u0 & 0x3f3f3f3fu;
-    const uint32_t mn_lo = u1 & 0x3f3f3f3fu;
-    const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
-    const uint32_t mn_hi = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
-    *sc = (uint64_t)sc_lo | ((uint64_t)sc_hi << 32);
-    *mn = (uint64_t)mn_lo | ((uint64_t)mn_hi << 32);
-}
 
 /* The 32-bit pattern of an in-lane byte shuffle that broadcasts int16
  * element k of a 128-bit lane. */
@@ -290,70 +244,6 @@ INLINE __m512i bcast16_mask4(int k0, int k1, int k2, int k3) {
 /* 8 int16 in every 128-bit lane. */
 INLINE __m512i bcast_128(__m128i v) {
     return _mm512_broadcast_i32x4(v);
-}
-
-/* 1 weight row x NR activation rows of Q4_K (five = 0) or Q5_K (five = 1):
- * chunk j (elements 64j..64j+63) is [low nibbles | high nibbles] of
- * qs[32j..32j+31], sub-blocks 2j and 2j+1. */
-INLINE void q45K_tile(const int five, const int NR, int64_t nb, const uint8_t *w, const uint8_t *a,
-                      size_t as, float *y, int64_t ys) {
-    const size_t wb = five ? sizeof(tg_block_q5_K) : sizeof(tg_block_q4_K);
-    const size_t qs_off = five ? 48 : 16;
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    __m512 acc[4];
-    __m128 accm[4];
-#pragma GCC unroll 4
-    for (int r = 0; r < NR; r++) {
-        acc[r] = _mm512_setzero_ps();
-        accm[r] = _mm_setzero_ps();
-    }
-    for (int64_t ib = 0; ib < nb; ib++) {
-        const uint8_t *x = w + (size_t)ib * wb;
-        const float dx = f16_at(x), dmx = f16_at(x + 2);
-        uint64_t sc, mn;
-        k4_unpack_scales(x + 4, &sc, &mn);
-        const __m512i scv = bcast_128(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
-        const __m128i mn16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn));
-        const uint8_t *qs = x + qs_off;
-        __m256i qh = five ? load256(x + 16) : _mm256_setzero_si256();
-        __m512i isum[4];
-#pragma GCC unroll 4
-        for (int r = 0; r < NR; r++)
-            isum[r] = _mm512_setzero_si512();
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) {
-            const __m256i q = load256(qs + 32 * j);
-            __m256i lo = _mm256_and_si256(q, m4);
-            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-            if (five) {
-                lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(1)), 4));
-                hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(2)), 3));
-                qh = _mm256_srli_epi16(qh, 2);
-            }
-            const __m512i qv = join(lo, hi);
-            const __m512i s = _mm512_shuffle_epi8(scv, bcast16_mask4(2 * j, 2 * j, 2 * j + 1, 2 * j + 1));
-#pragma GCC unroll 4
-            for (int r = 0; r < NR; r++) {
-                const uint8_t *q8 = a + (size_t)r * as + (size_t)ib * Q8K_BYTES + Q8K_QS + 64 * j;
-                const __m512i p16 = _mm512_maddubs_epi16(qv, _mm512_loadu_si512((const void *)q8));
-                isum[r] = _mm512_dpwssd_epi32(isum[r], p16, s);
-                KEEP(isum[r]);
-            }
-        }
-#pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) {
-            const uint8_t *yb = a + (size_t)r * as + (size_t)ib * Q8K_BYTES;
-            const float dy = f32_at(yb);
-            const __m256i bs = load256(yb + Q8K_BSUMS);
-            const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-            const __m128i im = _mm_madd_epi16(mn16, pairs);
-            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(dx * dy), _mm512_cvtepi32_ps(isum[r]), acc[r]);
-            accm[r] = _mm_fmadd_ps(_mm_set1_ps(dmx * dy), _mm_cvtepi32_ps(im), accm[r]);
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < NR; r++)
-        y[r * ys] = hsum16(acc[r]) - hsum4(accm[r]);
 }
 
 /* 1 weight row x NR activation rows of Q6_K: per half, [q0|q1] holds
@@ -423,6 +313,7 @@ INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
         const uint8_t *wb = w, *abase = a;                                                      \
         const int64_t na_full = na - na % K_NR;                                                 \
         for (int64_t o = 0; o < nw; o++) {                                                      \
+            prefetch_ahead(wb + o * ws, ws);                                                    \
             for (int64_t r = 0; r < na_full; r += K_NR)                                         \
                 TILE(K_NR, n / 256, wb + o * ws, abase + r * as, as, y + r * ys + o, ys);       \
             const uint8_t *ar = abase + na_full * as;                                           \
@@ -436,11 +327,7 @@ INLINE void q6K_tile(const int NR, int64_t nb, const uint8_t *w, const uint8_t *
         }                                                                                       \
     }
 
-#define Q4K_TILE(NR, ...) q45K_tile(0, NR, __VA_ARGS__)
-#define Q5K_TILE(NR, ...) q45K_tile(1, NR, __VA_ARGS__)
 #define Q6K_TILE(NR, ...) q6K_tile(NR, __VA_ARGS__)
-K_KERNELS(q4_K, Q4K_TILE)
-K_KERNELS(q5_K, Q5K_TILE)
 K_KERNELS(q6_K, Q6K_TILE)
 
 /* ---- F32, F16, BF16 ------------------------------------------------------ */
@@ -526,13 +413,7 @@ void tg__kernels_fill_avx512(tg__kernels *k) {
     SET(F32, f32);
     SET(F16, f16);
     SET(BF16, bf16);
-    SET(Q4_0, q4_0);
-    SET(Q4_1, q4_1);
-    SET(Q5_0, q5_0);
-    SET(Q5_1, q5_1);
     SET(Q8_0, q8_0);
-    SET(Q4_K, q4_K);
-    SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
 #undef SET
 }
