@@ -101,4 +101,14 @@ bool tg__buf_printf(tg__buf *b, const char *fmt, ...) TG_PRINTF(2, 3);
  * emptied); NULL if an append had failed. */
 char *tg__buf_take(tg__buf *b);
 
+/* ---- keyphrase.c -------------------------------------------------- */
+
+/* Up to max candidate tags of an article (malloc'd array of malloc'd
+ * lower-case strings, at most 30 bytes each, best first; *n of them): the
+ * known tags the first n bytes of text or the title mention, then the
+ * frequent content words and two-word phrases of title and text.  NULL
+ * (TG_ERR_NOMEM) only when out of memory. */
+char **tg__key_phrases(const char *title, const char *text, size_t n, const char *const *known, size_t n_known,
+                       size_t max, size_t *out_n);
+
 #endif /* TG_READ_H */
