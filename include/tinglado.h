@@ -1346,6 +1346,11 @@ typedef struct tg_llm_request {
                                  walked through the grammar, then returned
                                  with the rest (it anchors a small model in
                                  the input; an endpoint is not sent it)     */
+    int32_t no_repeat_ngram;  /* n >= 2: the embedded engine never picks a
+                                 token that would make an n-gram the reply
+                                 already holds (a small greedy model loops:
+                                 "A. B. A. B …"); unless the grammar allows
+                                 nothing else.  0: plain greedy decoding   */
 } tg_llm_request;
 /* The model's reply as malloc'd text.  The embedded engine decodes greedily
  * under the grammar compiled from the schema, so its reply is JSON that

@@ -43,6 +43,8 @@ typedef struct engine {
     tg_grammar *grammar;
     tg_grammar_state *gst;
     tg_llm_stats stats; /* of the last request */
+    size_t reply_from;  /* where the reply starts in held              */
+    int32_t no_repeat;  /* the request's no_repeat_ngram               */
 } engine;
 
 tg_llm_engine_params tg_llm_engine_default_params(void) {
@@ -103,6 +105,38 @@ static tg_status feed_prompt(engine *e, const tg_tokens *p) {
     return TG_OK;
 }
 
+/* Clears from the allowed mask every token that would complete an n-gram
+ * (n = no_repeat) the reply already holds: the tokens that followed each
+ * earlier occurrence of the reply's last n-1 tokens.  If that leaves
+ * nothing allowed (the grammar forces the repeat: a closing bracket, a
+ * fixed key), the mask is left as it was.  held ends with the tokens
+ * before the one being chosen, also when guesses are checked (pick runs
+ * on each row with held up to that row). */
+static void ban_repeats(engine *e) {
+    size_t n = (size_t)e->no_repeat, len = e->held.n, from = e->reply_from;
+    if (len < from + n)
+        return;
+    const tg_token *h = e->held.ids, *tail = h + len - (n - 1);
+    tg_token banned[64];
+    size_t nb = 0;
+    for (size_t i = from; i + n <= len && nb < 64; i++)
+        if (!memcmp(h + i, tail, (n - 1) * sizeof *h)) {
+            tg_token t = h[i + n - 1];
+            if (e->bits[t >> 5] >> (t & 31) & 1)
+                banned[nb++] = t;
+        }
+    if (!nb)
+        return;
+    for (size_t i = 0; i < nb; i++)
+        e->bits[banned[i] >> 5] &= ~(1u << (banned[i] & 31));
+    size_t words = ((size_t)tg_model_n_vocab(e->model) + 31) / 32;
+    for (size_t w = 0; w < words; w++)
+        if (e->bits[w])
+            return;
+    for (size_t i = 0; i < nb; i++) /* only repeats are allowed: allow them */
+        e->bits[banned[i] >> 5] |= 1u << (banned[i] & 31);
+}
+
 /* Chooses the next token from a row of logits (greedy under the grammar),
  * walks the grammar over it and appends its text; *done once it ends the
  * reply (end of generation, or nothing can follow). */
@@ -111,6 +145,8 @@ static tg_status pick(engine *e, const float *logits, tg_token *out, tg__buf *te
     tg_status s = tg_grammar_allowed(e->gst, e->bits);
     if (s)
         return s;
+    if (e->no_repeat >= 2)
+        ban_repeats(e);
     tg_sampler_set_allowed(e->sampler, e->bits);
     tg_token t = tg_sampler_sample(e->sampler, logits, NULL);
     if (t < 0)
@@ -239,6 +275,8 @@ static tg_status complete_json(tg_llm *llm, const tg_llm_request *r, char **out)
             return tg__fail(TG_ERR_ARG, "llm: the reply prefix does not fit the schema: %.80s", r->reply_prefix);
         tg__buf_puts(&text, r->reply_prefix);
     }
+    e->reply_from = e->held.n; /* the reply prefix is the prompt's tail: the reply is what follows */
+    e->no_repeat = r->no_repeat_ngram;
     s = decode_reply(e, budget, &text, &done);
     if (!s && !done && !tg_grammar_complete(e->gst))
         s = tg__fail(TG_ERR_RANGE, "%s: the reply did not finish within %d tokens", e->base.name, budget);
