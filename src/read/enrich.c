@@ -46,8 +46,6 @@ static size_t cut(const char *text, size_t max) {
     return k;
 }
 
-/* maxLength bounds keep a greedy base model from running a string past the
- * token budget (it would then never close the JSON). */
 /* Case-blind search in the first n bytes of text. */
 static bool memmem_ci(const char *text, size_t n, const char *needle) {
     size_t m = strlen(needle);
@@ -57,10 +55,107 @@ static bool memmem_ci(const char *text, size_t n, const char *needle) {
     return false;
 }
 
-static const char SCHEMA[] =
-    "{\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\",\"maxLength\":500},"
-    "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":30},\"minItems\":3,\"maxItems\":7}},"
-    "\"required\":[\"summary\",\"tags\"],\"additionalProperties\":false}";
+static size_t words(const char *s);
+
+/* Candidate tags offered to the model: fewer than 3 cannot fill the array
+ * without repeats (then the free-form schema); 40 keep the grammar small. */
+enum { MIN_CANDIDATES = 5, MAX_CANDIDATES = 40 };
+/* The embedded engine never repeats a 4-gram of its reply (llm_engine.c):
+ * a 270M greedy model otherwise loops until the token budget ends. */
+enum { NO_REPEAT = 4 };
+static size_t cjk_words(const char *s);
+
+/* The reply's schema, malloc'd (NULL when out of memory): a summary of at
+ * most max_summary characters (a bound keeps a greedy base model from
+ * running a string past the token budget) and 3-7 tags, each one of the
+ * n candidates (an enum) when n > 0, else any short string (for an
+ * endpoint, and an article too short to offer candidates). */
+static char *schema_for(char *const *cand, size_t n, int max_summary) {
+    json_t *item = NULL;
+    if (n) {
+        json_t *e = json_array();
+        for (size_t i = 0; e && i < n; i++)
+            json_array_append_new(e, json_string(cand[i]));
+        item = json_pack("{s:o}", "enum", e);
+    } else {
+        item = json_pack("{s:s, s:i}", "type", "string", "maxLength", 30);
+    }
+    json_t *sc = json_pack("{s:s, s:{s:{s:s, s:i}, s:{s:s, s:o, s:i, s:i}}, s:[s,s], s:b}", "type", "object",
+                           "properties", "summary", "type", "string", "maxLength", max_summary, "tags", "type",
+                           "array", "items", item, "minItems", 3, "maxItems", 7, "required", "summary", "tags",
+                           "additionalProperties", 0);
+    char *out = sc ? json_dumps(sc, JSON_COMPACT) : NULL;
+    json_decref(sc);
+    return out;
+}
+
+static void free_list(char **v, size_t n) {
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* How the reply starts: the first four words of the article's first real
+ * paragraph — a line of at least 8 words with a sentence mark, not a date
+ * line or a heading (the model continues whatever it is started with, and
+ * a summary that is a date or a heading is no summary) — else of the first
+ * line of 3+ words that is not the title (a list's first item), else of
+ * the text.
+ * The line starts in the first half of the n bytes the model is shown, so
+ * that it can go on from there.  At most 48 bytes: a CJK paragraph has no
+ * spaces to stop at. */
+static const char *lead_start(const char *text, size_t n, const char *title) {
+    const char *other = NULL; /* the first line of 3+ words that is not the title */
+    for (const char *l = text; *l && (size_t)(l - text) < n / 2;) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        char *line = tg__strndup(l, len);
+        bool real = line && words(line) >= 8 &&
+                    (strpbrk(line, ".!?") || strstr(line, "\xe3\x80\x82") || strstr(line, "\xef\xbc\x81") ||
+                     strstr(line, "\xef\xbc\x9f"));
+        if (!other && line && words(line) >= 3 && !(title && !strcasecmp(line, title)))
+            other = l;
+        free(line);
+        if (real)
+            return l;
+        if (!e)
+            break;
+        l = e + 1;
+    }
+    return other ? other : text;
+}
+
+static bool reply_prefix(tg__buf *pre, const char *text, size_t shown, const char *title) {
+    tg__buf_puts(pre, "{\"summary\": \"");
+    const char *w = lead_start(text, shown, title), *end = w;
+    for (int k = 0; k < 4 && *end; k++) {
+        while (*end && isspace((unsigned char)*end))
+            end++;
+        while (*end && !isspace((unsigned char)*end))
+            end++;
+    }
+    while (*w && isspace((unsigned char)*w))
+        w++;
+    size_t n = (size_t)(end - w);
+    if (n > 48) {
+        n = 48;
+        while (n && ((unsigned char)w[n] & 0xC0) == 0x80)
+            n--;
+    }
+    /* inner runs of white space become one space, as the model writes them */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && !isspace((unsigned char)w[j]))
+            j++;
+        tg__json_escape(pre, w + i, j - i);
+        while (j < n && isspace((unsigned char)w[j]))
+            j++;
+        if (j < n)
+            tg__buf_puts(pre, " ");
+        i = j;
+    }
+    return !pre->failed;
+}
 
 static const tg_llm_example EXAMPLE = {
     "Title: City buses switch to batteries\n\n"
@@ -136,10 +231,45 @@ static bool title_stop(const char *w, size_t n) {
     return false;
 }
 
+/* A CJK character (kana, ideographs, hangul): these scripts write no
+ * spaces, so each counts as a word (a Chinese summary of 80 characters
+ * is not "3 words"). */
+static bool cjk_at(const char *p, size_t *len) {
+    const unsigned char *u = (const unsigned char *)p;
+    if ((u[0] & 0xF0) != 0xE0 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80)
+        return false;
+    uint32_t c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+    *len = 3;
+    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF);
+}
+
+static size_t cjk_words(const char *s) {
+    size_t n = 0, cl;
+    for (const char *p = s; *p;) {
+        bool c = cjk_at(p, &cl);
+        n += c;
+        p += c ? cl : 1;
+    }
+    return n;
+}
+
+/* Words: runs of non-space bytes, with each CJK character one word on its
+ * own (and a boundary between the runs around it). */
 static size_t words(const char *s) {
-    size_t n = 0;
-    for (const char *p = s; *p; p++)
-        n += !isspace((unsigned char)*p) && (p == s || isspace((unsigned char)p[-1]));
+    size_t n = 0, cl;
+    bool in = false;
+    for (const char *p = s; *p;) {
+        if (cjk_at(p, &cl)) {
+            n++;
+            in = false;
+            p += cl;
+            continue;
+        }
+        bool space = isspace((unsigned char)*p);
+        n += !space && !in;
+        in = !space;
+        p++;
+    }
     return n;
 }
 
@@ -178,40 +308,46 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     tg__buf_append(&user, text, n);
     if (n < strlen(text))
         tg__buf_puts(&user, "\n\n[… the rest of the article is cut]");
-    /* The summary starts with the article's first words: a small pretrained
-     * model otherwise copies the worked example's summary (Gemma 3 270M did
-     * for 2 of 3 pages); anchored in the article, it continues from it. */
+    /* The summary starts with the words of the article's lead: a small
+     * pretrained model otherwise copies the worked example's summary (Gemma
+     * 3 270M did for 2 of 3 pages); anchored in the article, it continues
+     * from it. */
     tg__buf pre = {0};
-    tg__buf_puts(&pre, "{\"summary\": \"");
-    const char *w = text;
-    for (int k = 0; k < 4 && *w; k++) {
-        while (*w && isspace((unsigned char)*w))
-            w++;
-        const char *e = w;
-        while (*e && !isspace((unsigned char)*e))
-            e++;
-        if (e == w)
-            break;
-        if (k)
-            tg__buf_puts(&pre, " ");
-        tg__json_escape(&pre, w, (size_t)(e - w));
-        w = e;
-    }
+    reply_prefix(&pre, text, n, title);
+    /* The embedded engine's tags are chosen from the article's candidates
+     * (keyphrase.c) when it offers enough: the model picks, and can neither
+     * copy the example's nor invent junk. */
+    size_t n_cand = 0;
+    char **cand = tg__key_phrases(title, text, n, known, n_known, MAX_CANDIDATES, &n_cand);
+    size_t n_cand_use = n_cand;
+    /* 500 characters are 2-4 sentences of English in about 120 tokens,
+     * but 500 CJK characters are over 400 tokens: 200 say as much */
+    char *shown = tg__strndup(text, n);
+    bool cjk = shown && cjk_words(shown) * 2 > words(shown);
+    free(shown);
+    /* An endpoint's instruction-tuned model writes its own tags (a strict
+     * endpoint would hold it to the list). */
+    if (!cand || n_cand < MIN_CANDIDATES || !tg_llm_is_embedded(llm))
+        n_cand_use = 0;
+    char *schema = cand ? schema_for(cand, n_cand_use, cjk ? 200 : 500) : NULL;
     char *s_sys = tg__buf_take(&sys), *s_user = tg__buf_take(&user), *s_pre = tg__buf_take(&pre);
     tg_status st = TG_OK;
     char *content = NULL;
-    if (!s_sys || !s_user || !s_pre)
+    if (!s_sys || !s_user || !s_pre || !schema)
         st = tg__fail(TG_ERR_NOMEM, "enrich: out of memory");
     else
         st = tg_llm_complete_json(llm, &(tg_llm_request){.instructions = s_sys, .examples = &EXAMPLE, .n_examples = 1,
-                                                          .input = s_user, .schema = SCHEMA, .max_tokens = 0,
-                                                          .reply_prefix = s_pre},
+                                                          .input = s_user, .schema = schema, .max_tokens = 0,
+                                                          .reply_prefix = s_pre, .no_repeat_ngram = NO_REPEAT},
                                   &content);
     free(s_sys);
     free(s_user);
     free(s_pre);
-    if (st)
+    free(schema);
+    if (st) {
+        free_list(cand, n_cand);
         return st;
+    }
     const char *who = tg_llm_name(llm);
     json_error_t err;
     json_t *c = json_loads(content, 0, &err);
@@ -236,9 +372,13 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
             if (v && *v && out->tags && !copied_tag(v, title, text, n))
                 add_tag(out, v, strlen(v));
         }
-        /* A small model may repeat one tag ("peanut" four times) or only
-         * copy the example's: the title's own words make up the three
-         * (they name the article's subject, and nothing is invented). */
+        /* A small model may repeat one tag ("peanut" four times, "lorem
+         * ipsum" three): the candidates it was offered, best first, make
+         * up the three — then, with an endpoint's free-form tags or only
+         * the example's copied, the title's own words (they name the
+         * article's subject, and nothing is invented). */
+        for (size_t k = 0; out->tags && k < n_cand_use && out->n_tags < 3; k++)
+            add_tag(out, cand[k], strlen(cand[k]));
         const char *p = title ? title : "";
         while (out->tags && out->n_tags < 3 && *p) {
             while (*p && !isalnum((unsigned char)*p) && (unsigned char)*p < 0x80)
@@ -257,6 +397,7 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     }
     json_decref(c);
     free(content);
+    free_list(cand, n_cand);
     if (st)
         tg_enrichment_clear(out);
     return st;
