@@ -18,6 +18,9 @@ and the engine's token counts (the summary line sync prints on stderr).
 
 Opt-in: it takes about 11 minutes on the 2-core development host, too long
 for `make test`; run it with TINGLADO_E2E_ENRICH=1 (docs/reading.md).
+TINGLADO_E2E_PAGES=a,b,c runs only those pages (to iterate on a few; it
+is not the acceptance run); TINGLADO_E2E_VERBOSE=1 prints every item's
+tags and summary.
 Without that it says so and exits 0: the fetch/extract half of the same
 run is tests/read/test_read_e2e.py, which make test runs.
 """
@@ -56,7 +59,13 @@ def main():
         return 0
     pages = read_helpers.PAGES
     names = sorted(d for d in os.listdir(pages) if os.path.isfile(os.path.join(pages, d, "source.html")))
-    check(len(names) >= 90, f"only {len(names)} pages in {pages}")
+    only = [x for x in os.environ.get("TINGLADO_E2E_PAGES", "").split(",") if x]
+    if only:  # a subset to iterate on; the acceptance run is all of them
+        missing = sorted(set(only) - set(names))
+        check(not missing, f"no such pages: {missing}")
+        names = [n for n in names if n in only]
+    else:
+        check(len(names) >= 90, f"only {len(names)} pages in {pages}")
     srv = read_helpers.start()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     tmp = tempfile.mkdtemp(prefix="tg_read_e2e_enrich_")
@@ -117,6 +126,8 @@ def main():
                 m = re.search(r"(\d+) words, (\d+) min read", show.stdout)
                 if not m or int(m.group(2)) < 1:
                     why.append(f"no reading time: {show.stdout[:200]!r}")
+            if os.environ.get("TINGLADO_E2E_VERBOSE") == "1":  # what the model wrote, to read it
+                print(f"    {url.replace(base, '')} tags={tags.get(iid, [])} summary={(summary or '')[:160]!r}")
             if why:
                 bad.append((url.replace(base, ""), why))
             else:
