@@ -201,6 +201,11 @@ static void act_worker(void *arg, int ith, int nth) {
         tg__swiglu(j->g + i0, j->g + i0, j->u + i0, i1 - i0);
 }
 
+void tg__ffn_gate_act(tg_ctx *c, float *g, const float *u, int64_t n, tg__ffn_act act) {
+    act_job aj = {g, u, n, act};
+    tg_pool_run(c->pool, act_worker, &aj);
+}
+
 static void dense_ffn(tg_ctx *c, const tg__layer *ly, int32_t n) {
     const tg__hparams *hp = &c->model->hp;
     /* gate and up read the same input: convert it once */
@@ -216,8 +221,7 @@ static void dense_ffn(tg_ctx *c, const tg__layer *ly, int32_t n) {
     }
     add_bias(c->hb, ly->ffn_gate_b, hp->n_ff, n);
     add_bias(c->hb2, ly->ffn_up_b, hp->n_ff, n);
-    act_job aj = {c->hb, c->hb2, (int64_t)n * hp->n_ff, hp->ffn_act};
-    tg_pool_run(c->pool, act_worker, &aj);
+    tg__ffn_gate_act(c, c->hb, c->hb2, (int64_t)n * hp->n_ff, hp->ffn_act);
     linear(c, &ly->ffn_down, ly->ffn_down_b, c->hb, n, c->xb2);
 }
 

@@ -148,6 +148,8 @@ typedef struct tg__ubatch {
 
 /* forward.c */
 tg_status tg__forward(tg_ctx *c, const tg__ubatch *ub);
+/* g[i] = act(g[i]) * u[i] for n values, split over the pool. */
+void tg__ffn_gate_act(tg_ctx *c, float *g, const float *u, int64_t n, tg__ffn_act act);
 /* attention.c: attention of the ubatch's q against the cache of layer il;
  * writes c->att. */
 void tg__attention(tg_ctx *c, int il, const tg__ubatch *ub);

@@ -89,7 +89,7 @@ static bool moe_fused(tg_ctx *c, const tg__layer *ly, int32_t n) {
         t[nt++] = (tg__mm_task){&ly->up_exps, expert[i], act, count[i], c->hb2 + (size_t)first[i] * FF, FF};
     }
     tg__matmul_tasks(c->pool, t, nt);
-    tg__swiglu(c->hb, c->hb, c->hb2, (int64_t)m * FF);
+    tg__ffn_gate_act(c, c->hb, c->hb2, (int64_t)m * FF, TG_FFN_SILU); /* SiLU's expf per value: both threads */
     /* every down projection into gx (its inputs are no longer needed) */
     tg__matmul_prepare(c->pool, ly->down_exps.type, c->hb, FF, FF, m, c->act);
     nt = 0;
@@ -144,7 +144,7 @@ void tg__moe_ffn(tg_ctx *c, int il, int32_t n) {
         if (tg_type_get(ly->up_exps.type)->vec_dot_type != tg_type_get(ly->gate_exps.type)->vec_dot_type)
             tg__matmul_prepare(c->pool, ly->up_exps.type, c->gx, E, E, m, c->act);
         tg__matmul(c->pool, &ly->up_exps, e, c->act, m, c->hb2, FF);
-        tg__swiglu(c->hb, c->hb, c->hb2, (int64_t)m * FF);
+        tg__ffn_gate_act(c, c->hb, c->hb2, (int64_t)m * FF, TG_FFN_SILU); /* SiLU's expf per value: both threads */
         /* down projection for all m rows (into gx, whose inputs are no
          * longer needed), then each row to its (row, slot) place */
         tg__matmul_f32(c->pool, &ly->down_exps, e, c->hb, m, c->gx, c->act);

@@ -89,7 +89,9 @@ void tg__matmul_prepare(tg_pool *pool, tg_type type, const float *x, int64_t n_i
                         int64_t n_rows, void *act) {
     const tg_type_traits *tr = tg_type_get((uint32_t)type);
     prepare_job j = {tr->vec_dot_type, x, n_in, x_stride, n_rows, act, tg_type_row_size(tr->vec_dot_type, n_in)};
-    if (n_rows == 1)
+    /* a row or two (decoding; a MoE layer's two chosen experts) is a few
+     * microseconds: cheaper here than a wake-up and wait of the pool */
+    if (n_rows == 1 || n_rows * n_in <= 8192)
         prepare_worker(&j, 0, 1);
     else
         tg_pool_run(pool, prepare_worker, &j);
