@@ -198,7 +198,7 @@ static void act_worker(void *arg, int ith, int nth) {
     if (j->act == TG_FFN_GELU)
         tg__kernels_get()->geglu(j->g + i0, j->g + i0, j->u + i0, i1 - i0);
     else
-        tg__swiglu(j->g + i0, j->g + i0, j->u + i0, i1 - i0);
+        tg__kernels_get()->swiglu(j->g + i0, j->g + i0, j->u + i0, i1 - i0);
 }
 
 void tg__ffn_gate_act(tg_ctx *c, float *g, const float *u, int64_t n, tg__ffn_act act) {

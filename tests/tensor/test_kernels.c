@@ -850,6 +850,52 @@ static void test_geglu(void) {
     free(g), free(u), free(y0), free(y1);
 }
 
+/* Each level's swiglu against tg__swiglu (libm's expf): within 2^-21
+ * relatively (the SIMD exp is a polynomial), the same zeros, infinities
+ * and NaNs, over gates where exp over- and underflows; a value's result
+ * does not depend on its position in the row (tails included). */
+static void test_swiglu(void) {
+    enum { N = 4099 };
+    float *g = malloc(N * sizeof *g), *u = malloc(N * sizeof *u), *y0 = malloc(N * sizeof *y0),
+          *y1 = malloc(N * sizeof *y1), *y2 = malloc(N * sizeof *y2);
+    uint64_t rng = 31337;
+    const float specials[] = {0.0f, -0.0f, 88.0f, -88.0f, 88.7f, -88.7f, 89.0f, -89.0f, 103.0f, -103.0f, 110.0f,
+                              -110.0f, INFINITY, -INFINITY, NAN, 1e-30f, -1e-30f, 3.0e38f, -3.0e38f, 0.5f};
+    for (int i = 0; i < N; i++) {
+        g[i] = i < (int)ARRAY_LEN(specials) ? specials[i] : (float)((rng_uniform(&rng) - 0.5) * (i % 4 ? 24.0 : 200.0));
+        u[i] = (float)(rng_uniform(&rng) * 4.0 - 2.0);
+    }
+    tg__swiglu(y0, g, u, N);
+    for (int li = 0; li < n_levels; li++) {
+        const level *L = &levels[li];
+        int bad = 0, moved = 0, same = 0;
+        double worst = 0.0;
+        L->k->swiglu(y1, g, u, N);
+        for (int64_t i = 0; i < N; i++) {
+            if (isnan(y0[i]) || isnan(y1[i]) || isinf(y0[i]) || y0[i] == 0.0f) {
+                bad += isnan(y0[i]) != isnan(y1[i]) || (!isnan(y0[i]) && y0[i] != y1[i]);
+                continue;
+            }
+            const double rel = fabs((double)y1[i] - y0[i]) / fabs((double)y0[i]);
+            worst = fmax(worst, rel);
+            bad += !(rel <= 0x1p-21);
+            same += y1[i] == y0[i];
+        }
+        /* shifted starts and every tail length: the same bits per value */
+        for (int64_t off = 1; off < 9; off++) {
+            L->k->swiglu(y2, g + off, u + off, N - off - (off % 3));
+            for (int64_t i = 0; i < N - off - (off % 3); i++)
+                moved += memcmp(&y2[i], &y1[i + off], sizeof *y2) != 0 && !(isnan(y2[i]) && isnan(y1[i + off]));
+        }
+        CHECK_MSG(bad == 0, "%s: swiglu off the reference for %d values (worst relative %.3g)", L->name, bad, worst);
+        CHECK_MSG(moved == 0, "%s: swiglu gives %d values other bits at other positions", L->name, moved);
+        if (L->k->swiglu != tg__swiglu)
+            fprintf(stderr, "    %-16s swiglu: worst relative error %.3g (bound 4.8e-7), %d of %d bit-identical\n", L->name,
+                    worst, same, N);
+    }
+    free(g), free(u), free(y0), free(y1), free(y2);
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void test_dispatch(void) {
@@ -915,5 +961,6 @@ int main(void) {
     RUN(test_attention);
     RUN(test_attention_pairs);
     RUN(test_geglu);
+    RUN(test_swiglu);
     return tg_test_finish("test_kernels");
 }

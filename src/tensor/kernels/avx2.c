@@ -1377,6 +1377,55 @@ static void geglu(float *y, const float *gate, const float *up, int64_t n) {
         tg__geglu(y + i, gate + i, up + i, n - i);
 }
 
+/* ---- SwiGLU ------------------------------------------------------------------ */
+
+/* exp of 8 floats: x = n ln2 + r with |r| <= ln2/2, e^r by Cephes' expf
+ * polynomial (degree 7, about 1 ulp), times 2^n applied in two halves so
+ * that n = 128 (x up to 88.72) still comes out finite and larger x
+ * overflows to inf as expf does; x below -104 gives 0. */
+INLINE __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-104.0f)), _mm256_set1_ps(89.0f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    /* ln2 split in two so n * ln2_hi is exact */
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, _mm256_set1_epi32(127)), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, _mm256_set1_epi32(127)), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+INLINE __m256 swiglu8(__m256 g, __m256 u) {
+    __m256 e = exp8(_mm256_xor_ps(g, _mm256_set1_ps(-0.0f)));
+    e = _mm256_blendv_ps(e, g, _mm256_cmp_ps(g, g, _CMP_UNORD_Q)); /* NaN stays NaN */
+    return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
+}
+
+/* gate / (1 + exp(-gate)) * up, as tg__swiglu computes it but for exp.
+ * The last n % 8 values go through the same arithmetic (padded), so a
+ * value's result does not depend on where a thread's share starts. */
+static void swiglu(float *y, const float *gate, const float *up, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, swiglu8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+    if (i < n) {
+        float g[8] = {0}, u[8] = {0}, r[8];
+        memcpy(g, gate + i, (size_t)(n - i) * sizeof *g);
+        memcpy(u, up + i, (size_t)(n - i) * sizeof *u);
+        _mm256_storeu_ps(r, swiglu8(_mm256_loadu_ps(g), _mm256_loadu_ps(u)));
+        memcpy(y + i, r, (size_t)(n - i) * sizeof *r);
+    }
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 void tg__kernels_fill_avx2(tg__kernels *k) {
@@ -1406,4 +1455,5 @@ void tg__kernels_fill_avx2(tg__kernels *k) {
     k->att_scores2_f16 = att_scores2_f16;
     k->att_wsum2_f16 = att_wsum2_f16;
     k->geglu = geglu;
+    k->swiglu = swiglu;
 }

@@ -87,6 +87,10 @@ typedef struct tg__kernels {
     /* y = gelu(gate) * up through the half-precision table (tg__geglu is
      * the reference; every level gives the same bits). */
     void (*geglu)(float *y, const float *gate, const float *up, int64_t n);
+    /* y = silu(gate) * up = gate / (1 + exp(-gate)) * up (tg__swiglu, with
+     * libm's expf, is the reference; the SIMD levels' exp is a polynomial
+     * within a few ulp, so y is within 2^-21 of it, relatively). */
+    void (*swiglu)(float *y, const float *gate, const float *up, int64_t n);
 } tg__kernels;
 
 /* The kernels of the selected level: the best the CPU runs, or the one

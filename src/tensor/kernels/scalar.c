@@ -123,4 +123,5 @@ void tg__kernels_fill_scalar(tg__kernels *k) {
     k->att_scores2_f16 = att_scores2_f16;
     k->att_wsum2_f16 = att_wsum2_f16;
     k->geglu = tg__geglu;
+    k->swiglu = tg__swiglu;
 }
