@@ -26,6 +26,13 @@ typedef struct att_job {
     const tg__ubatch *ub;
 } att_job;
 
+/* y = x rounded to f16 values (x and y may be the same row), through the
+ * scratch row half. */
+static void round_f16(const tg__kernels *kern, const float *x, float *y, uint16_t *half, int64_t n) {
+    kern->f32_to_f16(x, half, n);
+    kern->f16_to_f32(half, y, n);
+}
+
 static void att_worker(void *arg, int ith, int nth) {
     att_job *j = arg;
     tg_ctx *c = j->c;
@@ -75,39 +82,30 @@ static void att_worker(void *arg, int ith, int nth) {
         const float *q = c->q + (size_t)i * hp->n_head * hd + (size_t)h * hd;
         const int32_t n_vis = p - c0 + 1;
         float *out = c->att + (size_t)i * hp->n_head * hdv + (size_t)h * hdv;
-        if (per == 2) {
-            const uint16_t *kc = (const uint16_t *)c->kv.k + k0 + (size_t)c0 * k_row;
-            const uint16_t *vc = (const uint16_t *)c->kv.v + v0 + (size_t)c0 * v_row;
-            for (int g = 0; g < 2; g++) {
-                kern->f32_to_f16(q + (size_t)g * hd, half, hd);
-                kern->f16_to_f32(half, qrs[g], hd);
-            }
-            kern->att_scores2_f16(kc, k_row, n_vis, qrs[0], qrs[1], hd, hp->kq_scale, sc[0], sc[1]);
-            for (int g = 0; g < 2; g++) {
-                tg__softmax(sc[g], n_vis);
-                kern->f32_to_f16(sc[g], half, n_vis);
-                kern->f16_to_f32(half, sc[g], n_vis);
-            }
-            kern->att_wsum2_f16(vc, v_row, n_vis, sc[0], sc[1], hdv, out, out + hdv);
-            continue;
-        }
-        if (f16) { /* round through f16 with the dispatched row conversions (same values) */
-            kern->f32_to_f16(q, half, hd);
-            kern->f16_to_f32(half, qr, hd);
-        } else
-            memcpy(qr, q, (size_t)hd * sizeof *qr);
         if (f16) {
             /* the dispatched kernels: the scalar level is the reference
-             * arithmetic below, the SIMD levels the same products in float */
+             * arithmetic below, the SIMD levels the same products in float;
+             * q and then the probabilities rounded through f16 with the
+             * dispatched row conversions */
             const uint16_t *kc = (const uint16_t *)c->kv.k + k0 + (size_t)c0 * k_row;
             const uint16_t *vc = (const uint16_t *)c->kv.v + v0 + (size_t)c0 * v_row;
-            kern->att_scores_f16(kc, k_row, n_vis, qr, hd, hp->kq_scale, scores);
-            tg__softmax(scores, n_vis);
-            kern->f32_to_f16(scores, half, n_vis);
-            kern->f16_to_f32(half, scores, n_vis);
-            kern->att_wsum_f16(vc, v_row, n_vis, scores, hdv, out);
+            for (int g = 0; g < per; g++)
+                round_f16(kern, q + (size_t)g * hd, qrs[g], half, hd);
+            if (per == 2)
+                kern->att_scores2_f16(kc, k_row, n_vis, qrs[0], qrs[1], hd, hp->kq_scale, sc[0], sc[1]);
+            else
+                kern->att_scores_f16(kc, k_row, n_vis, qrs[0], hd, hp->kq_scale, sc[0]);
+            for (int g = 0; g < per; g++) {
+                tg__softmax(sc[g], n_vis);
+                round_f16(kern, sc[g], sc[g], half, n_vis);
+            }
+            if (per == 2)
+                kern->att_wsum2_f16(vc, v_row, n_vis, sc[0], sc[1], hdv, out, out + hdv);
+            else
+                kern->att_wsum_f16(vc, v_row, n_vis, sc[0], hdv, out);
             continue;
         }
+        memcpy(qr, q, (size_t)hd * sizeof *qr);
         /* f32 cache: nothing rounded, dots in double */
         const float *kf = c->kv.k, *vf = c->kv.v;
         for (int32_t cc = 0; cc < n_vis; cc++) {

@@ -717,6 +717,18 @@ static void test_f16_rows(void) {
 
 /* ---- attention kernels ------------------------------------------------- */
 
+/* A cache's f16 values in [-2, 2). */
+static void random_kv_rows(uint16_t *kv, size_t count, uint64_t *rng) {
+    for (size_t i = 0; i < count; i++)
+        kv[i] = tg_f32_to_f16((float)(rng_uniform(rng) * 4.0 - 2.0));
+}
+
+/* Floats in [-1, 1) that are f16 values (a query as the cache rounds it). */
+static void random_f16_values(float *x, int n, uint64_t *rng) {
+    for (int i = 0; i < n; i++)
+        x[i] = tg_f16_to_f32(tg_f32_to_f16((float)(rng_uniform(rng) * 2.0 - 1.0)));
+}
+
 /* Each level's att_scores_f16 / att_wsum_f16 against the scalar reference on
  * random f16 rows (strided, odd head sizes and tails, some zero weights).
  * The SIMD kernels sum in float in another order, so the bound is the
@@ -741,10 +753,8 @@ static void test_attention(void) {
                 float *q = malloc((size_t)hd * sizeof *q), *p = malloc((size_t)n * sizeof *p);
                 float *s0 = malloc((size_t)n * sizeof *s0), *s1 = malloc((size_t)n * sizeof *s1);
                 float *o0 = malloc((size_t)hd * sizeof *o0), *o1 = malloc((size_t)hd * sizeof *o1);
-                for (size_t i = 0; i < (size_t)n * stride; i++)
-                    kv[i] = tg_f32_to_f16((float)(rng_uniform(&rng) * 4.0 - 2.0));
-                for (int d = 0; d < hd; d++)
-                    q[d] = tg_f16_to_f32(tg_f32_to_f16((float)(rng_uniform(&rng) * 2.0 - 1.0)));
+                random_kv_rows(kv, (size_t)n * stride, &rng);
+                random_f16_values(q, hd, &rng);
                 for (int32_t c = 0; c < n; c++)
                     p[c] = (c % 5 == 3) ? 0.0f : tg_f16_to_f32(tg_f32_to_f16((float)rng_uniform(&rng) / (float)n));
                 ref->att_scores_f16(kv, stride, n, q, hd, 0.125f, s0);
@@ -792,10 +802,8 @@ static void test_attention_pairs(void) {
                 uint16_t *kv = malloc((size_t)n * stride * sizeof *kv);
                 float *q = malloc(2 * (size_t)hd * sizeof *q), *p = malloc(2 * (size_t)n * sizeof *p);
                 float *s = malloc(4 * (size_t)n * sizeof *s), *o = malloc(4 * (size_t)hd * sizeof *o);
-                for (size_t i = 0; i < (size_t)n * stride; i++)
-                    kv[i] = tg_f32_to_f16((float)(rng_uniform(&rng) * 4.0 - 2.0));
-                for (int d = 0; d < 2 * hd; d++)
-                    q[d] = tg_f16_to_f32(tg_f32_to_f16((float)(rng_uniform(&rng) * 2.0 - 1.0)));
+                random_kv_rows(kv, (size_t)n * stride, &rng);
+                random_f16_values(q, 2 * hd, &rng);
                 /* zeros in one head only, in both, and in neither */
                 for (int32_t c = 0; c < 2 * n; c++)
                     p[c] = (c % 5 == 3 || c % 7 == 2) ? 0.0f : tg_f16_to_f32(tg_f32_to_f16((float)rng_uniform(&rng)));
