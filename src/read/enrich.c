@@ -57,6 +57,25 @@ static bool memmem_ci(const char *text, size_t n, const char *needle) {
 
 static size_t words(const char *s);
 
+/* A summary has at least this many words (CJK characters one each). */
+enum { MIN_SUMMARY_WORDS = 6 };
+
+/* The text's words joined by single spaces, malloc'd. */
+static char *one_line(const char *text) {
+    tg__buf b = {0};
+    for (const char *p = text; *p;) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        const char *e = p;
+        while (*e && !isspace((unsigned char)*e))
+            e++;
+        if (e > p)
+            tg__buf_printf(&b, "%s%.*s", b.len ? " " : "", (int)(e - p), p);
+        p = e;
+    }
+    return tg__buf_take(&b);
+}
+
 /* Candidate tags offered to the model: fewer than 3 cannot fill the array
  * without repeats (then the free-form schema); 40 keep the grammar small. */
 enum { MIN_CANDIDATES = 5, MAX_CANDIDATES = 40 };
@@ -293,17 +312,34 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     memset(out, 0, sizeof *out);
     if (!llm || !text)
         return tg__fail(TG_ERR_ARG, "enrich: need a language model and a text");
+    if (!words(text))
+        return tg__fail(TG_ERR_FORMAT, "enrich: the article has no text to summarise");
+    size_t n = cut(text, max_chars > 0 ? (size_t)max_chars : 6000);
+    /* The embedded engine's tags are chosen from the article's candidates
+     * (keyphrase.c) when it offers enough: the model picks, and can neither
+     * copy the example's nor invent junk.  The library's tags that the
+     * article mentions come first among them. */
+    size_t n_cand = 0;
+    char **cand = tg__key_phrases(title, text, n, known, n_known, MAX_CANDIDATES, &n_cand);
+    size_t n_cand_use = n_cand;
+    /* An endpoint's instruction-tuned model writes its own tags (a strict
+     * endpoint would hold it to the list). */
+    if (!cand || n_cand < MIN_CANDIDATES || !tg_llm_is_embedded(llm))
+        n_cand_use = 0;
     tg__buf sys = {0}, user = {0};
     tg__buf_puts(&sys, "You summarise articles for a personal reading list. Reply with JSON: \"summary\" is 2 to 4 "
                        "plain sentences saying what the article says (not what it is about), in the article's "
                        "language; \"tags\" are 3 to 7 short lower-case topic tags.");
-    if (n_known) {
+    /* The library's tags are listed only for free-form tags: under the
+     * enum a tag the article never mentions cannot be chosen, and the list
+     * (which grows with every article) would make each reply depend on
+     * what was enriched before and keep the prompt from the KV cache. */
+    if (n_known && !n_cand_use) {
         tg__buf_puts(&sys, " Prefer these existing tags when they fit: ");
         for (size_t i = 0; i < n_known && i < 200; i++)
             tg__buf_printf(&sys, "%s%s", i ? ", " : "", known[i]);
         tg__buf_puts(&sys, ".");
     }
-    size_t n = cut(text, max_chars > 0 ? (size_t)max_chars : 6000);
     tg__buf_printf(&user, "Title: %s\n\n", title ? title : "(none)");
     tg__buf_append(&user, text, n);
     if (n < strlen(text))
@@ -314,21 +350,11 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
      * from it. */
     tg__buf pre = {0};
     reply_prefix(&pre, text, n, title);
-    /* The embedded engine's tags are chosen from the article's candidates
-     * (keyphrase.c) when it offers enough: the model picks, and can neither
-     * copy the example's nor invent junk. */
-    size_t n_cand = 0;
-    char **cand = tg__key_phrases(title, text, n, known, n_known, MAX_CANDIDATES, &n_cand);
-    size_t n_cand_use = n_cand;
     /* 500 characters are 2-4 sentences of English in about 120 tokens,
      * but 500 CJK characters are over 400 tokens: 200 say as much */
     char *shown = tg__strndup(text, n);
     bool cjk = shown && cjk_words(shown) * 2 > words(shown);
     free(shown);
-    /* An endpoint's instruction-tuned model writes its own tags (a strict
-     * endpoint would hold it to the list). */
-    if (!cand || n_cand < MIN_CANDIDATES || !tg_llm_is_embedded(llm))
-        n_cand_use = 0;
     char *schema = cand ? schema_for(cand, n_cand_use, cjk ? 200 : 500) : NULL;
     char *s_sys = tg__buf_take(&sys), *s_user = tg__buf_take(&user), *s_pre = tg__buf_take(&pre);
     tg_status st = TG_OK;
@@ -353,15 +379,18 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     json_t *c = json_loads(content, 0, &err);
     const char *summary = json_string_value(json_object_get(c, "summary"));
     json_t *tags = json_object_get(c, "tags");
-    if (!c || !summary || !*summary || !json_is_array(tags)) {
+    /* An article shorter than any summary ("abc def ghi") is its own
+     * summary: the model still chooses its tags. */
+    bool tiny = words(text) < MIN_SUMMARY_WORDS;
+    if (!c || !summary || (!*summary && !tiny) || !json_is_array(tags)) {
         st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not {\"summary\", \"tags\"} JSON: %.120s", who, content);
     } else if (json_array_size(tags) < 3 || json_array_size(tags) > 7) {
         st = tg__fail(TG_ERR_FORMAT, "%s: %zu tags in the reply (want 3 to 7)", who, json_array_size(tags));
-    } else if (words(summary) < 6 || !tags_have_letters(tags)) {
+    } else if ((!tiny && words(summary) < MIN_SUMMARY_WORDS) || !tags_have_letters(tags)) {
         /* schema-valid but empty: a base model fills a constrained reply with "1", "2" … */
         st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not a usable summary and tags: %.120s", who, content);
     } else {
-        out->summary = tg__strndup(summary, strlen(summary));
+        out->summary = tiny ? one_line(text) : tg__strndup(summary, strlen(summary));
         if (out->summary)
             drop_repeats(out->summary);
         size_t i;
@@ -372,6 +401,7 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
             if (v && *v && out->tags && !copied_tag(v, title, text, n))
                 add_tag(out, v, strlen(v));
         }
+        out->n_chosen = out->n_tags;
         /* A small model may repeat one tag ("peanut" four times, "lorem
          * ipsum" three): the candidates it was offered, best first, make
          * up the three — then, with an endpoint's free-form tags or only
@@ -423,7 +453,7 @@ tg_status tg_library_set_summary_tags(tg_library *lib, int64_t id, const tg_enri
             s = tg__fail(TG_ERR_ARG, "item %lld has no extracted text to enrich", (long long)id);
     }
     for (size_t i = 0; !s && i < e->n_tags; i++)
-        s = tg__lib_add_tag(lib, id, e->tags[i]);
+        s = tg__lib_add_tag_from(lib, id, e->tags[i], i < e->n_chosen ? TG_TAG_MODEL : TG_TAG_FILLED);
     if (!s) {
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, tg__read_now());

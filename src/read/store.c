@@ -68,6 +68,11 @@ static const char *const migrations[] = {
     "  url TEXT PRIMARY KEY,"
     "  item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE) WITHOUT ROWID;"
     "CREATE INDEX aliases_item ON aliases(item);",
+    /* 3: who put a tag on an item: 0 the owner (import, read add/tag), 1 the
+     * model's own choice when enriching, 2 filled in by tinglado to make up
+     * three (the article's candidates, its title's words).  The owner's
+     * mark wins when both put the same tag. */
+    "ALTER TABLE item_tags ADD COLUMN origin INTEGER NOT NULL DEFAULT 0 CHECK (origin BETWEEN 0 AND 2);",
 };
 
 int tg_library_schema_version(void) { return (int)TG_ARRAY_LEN(migrations); }
@@ -288,13 +293,18 @@ static char *norm_tag(const char *raw) {
 }
 
 tg_status tg__lib_add_tag(tg_library *lib, int64_t id, const char *tag) {
+    return tg__lib_add_tag_from(lib, id, tag, TG_TAG_OWNER);
+}
+
+tg_status tg__lib_add_tag_from(tg_library *lib, int64_t id, const char *tag, tg_tag_origin origin) {
     char *t = norm_tag(tag);
     if (!t)
         return TG_OK; /* empty tags are ignored */
     tg_status s = TG_OK;
     sqlite3_stmt *a = tg__lib_prepare(lib, "INSERT OR IGNORE INTO tags(name) VALUES (?1)");
     sqlite3_stmt *b = tg__lib_prepare(
-        lib, "INSERT OR IGNORE INTO item_tags(item, tag) SELECT ?1, id FROM tags WHERE name = ?2");
+        lib, "INSERT INTO item_tags(item, tag, origin) SELECT ?1, id, ?3 FROM tags WHERE name = ?2 "
+             "ON CONFLICT (item, tag) DO UPDATE SET origin = min(origin, excluded.origin)");
     if (!a || !b) {
         s = TG_ERR_IO;
         goto done;
@@ -302,6 +312,7 @@ tg_status tg__lib_add_tag(tg_library *lib, int64_t id, const char *tag) {
     sqlite3_bind_text(a, 1, t, -1, SQLITE_STATIC);
     sqlite3_bind_int64(b, 1, id);
     sqlite3_bind_text(b, 2, t, -1, SQLITE_STATIC);
+    sqlite3_bind_int(b, 3, (int)origin);
     if (sqlite3_step(a) != SQLITE_DONE || sqlite3_step(b) != SQLITE_DONE)
         s = tg__lib_sqlfail(lib, "adding a tag");
 done:

@@ -31,8 +31,12 @@ tg_status tg__lib_exec(tg_library *lib, const char *sql);
 sqlite3_stmt *tg__lib_prepare(tg_library *lib, const char *sql);
 /* A malloc'd copy of a text column (NULL for SQL NULL). */
 char *tg__col_text(sqlite3_stmt *st, int col);
-/* Adds a tag to an item inside the caller's transaction. */
+/* Who put a tag on an item (item_tags.origin, migration 3). */
+typedef enum { TG_TAG_OWNER = 0, TG_TAG_MODEL = 1, TG_TAG_FILLED = 2 } tg_tag_origin;
+/* Adds a tag to an item inside the caller's transaction: the owner's, or
+ * from an origin (a tag both put keeps the owner's mark). */
 tg_status tg__lib_add_tag(tg_library *lib, int64_t id, const char *tag);
+tg_status tg__lib_add_tag_from(tg_library *lib, int64_t id, const char *tag, tg_tag_origin origin);
 /* Re-indexes an item for full-text search from its stored fields. */
 tg_status tg__lib_index(tg_library *lib, int64_t id);
 /* The item whose canonical URL is canon, else the item that has canon as an

@@ -117,7 +117,8 @@ static tg_status merge(tg_library *lib, int64_t x, int64_t y, const tg_article *
                         "WHERE id = ?1",
                         y, x, a->title, "merging an item");
     if (!s)
-        s = exec3(lib, "INSERT OR IGNORE INTO item_tags(item, tag) SELECT ?1, tag FROM item_tags WHERE item = ?2", y, x,
+        s = exec3(lib, "INSERT INTO item_tags(item, tag, origin) SELECT ?1, tag, origin FROM item_tags WHERE item = ?2 "
+                  "ON CONFLICT (item, tag) DO UPDATE SET origin = min(origin, excluded.origin)", y, x,
                   NULL, "merging tags");
     if (!s)
         s = exec3(lib, "UPDATE OR IGNORE aliases SET item = ?1 WHERE item = ?2", y, x, NULL, "moving aliases");

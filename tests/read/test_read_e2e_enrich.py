@@ -7,9 +7,10 @@ item checked as enriched:
   - pipeline state `enriched`;
   - a summary the model wrote: at least 6 words (CJK characters count one
     each), longer than the article's first four words the reply is started
-    with, and its words drawn from the article;
-  - 3 to 7 tags, at least one of them from the model's reply (not only the
-    title's words that enrich.c fills in when the reply's tags are unusable);
+    with, and its words drawn from the article — or, for an article of
+    fewer than 6 words, the article's whole text (no shorter summary exists);
+  - 3 to 7 tags, at least one of them the model's own choice (item_tags.origin
+    1, not 2: the candidates and title words enrich.c fills in with);
   - a reading time (`read show`: "N words, M min read", M >= 1).
 
 It fails if any extracted item lacks one of them, and prints each failure
@@ -45,11 +46,6 @@ def words(s):
     """Words as enrich.c counts them for a summary, with each CJK character one word."""
     cjk = re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", s)
     return len(re.findall(r"\S+", re.sub(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", " ", s))) + len(cjk)
-
-
-def title_words(title):
-    """The words enrich.c takes from a title to make up three tags (4+ letters)."""
-    return {w.lower() for w in re.findall(r"[^\W_]{4,}", title or "")}
 
 
 def main():
@@ -95,9 +91,13 @@ def main():
         c = sqlite3.connect(db)
         rows = c.execute("SELECT i.id, i.url, i.title, i.state, c.text, c.summary, c.words FROM items i "
                          "LEFT JOIN contents c ON c.item = i.id ORDER BY i.id").fetchall()
-        tags = {}
-        for iid, name in c.execute("SELECT x.item, t.name FROM item_tags x JOIN tags t ON t.id = x.tag"):
+        tags, chosen = {}, {}
+        for iid, name, origin in c.execute("SELECT x.item, t.name, x.origin FROM item_tags x "
+                                           "JOIN tags t ON t.id = x.tag"):
             tags.setdefault(iid, []).append(name)
+            check(origin in (1, 2), f"item {iid}: tag {name!r} of origin {origin} (the import gave no tags)")
+            if origin == 1:
+                chosen.setdefault(iid, []).append(name)
         c.close()
         extracted = [row for row in rows if row[4]]
         enriched = 0
@@ -109,9 +109,13 @@ def main():
             else:
                 s = summary or ""
                 lead = " ".join(text.split()[:4])
-                if words(s) < 6:
+                whole = " ".join(text.split())
+                if words(whole) < 6:  # shorter than any summary: the text is its own
+                    if s != whole:
+                        why.append(f"summary of a {words(whole)}-word article is not its text: {s[:60]!r}")
+                elif words(s) < 6:
                     why.append(f"summary of {words(s)} words: {s[:60]!r}")
-                if len(s.split()) <= 4 and s.strip() == lead:
+                elif len(s.split()) <= 4 and s.strip() == lead:
                     why.append("the summary is only the prefix it was started with")
                 art = set(re.findall(r"[^\W_]+", text.lower()))
                 sw = re.findall(r"[^\W_]+", s.lower())
@@ -120,14 +124,14 @@ def main():
                 t = tags.get(iid, [])
                 if not 3 <= len(t) <= 7:
                     why.append(f"{len(t)} tags: {t}")
-                if t and set(t) <= title_words(title):
-                    why.append(f"no tag from the model, only title words: {t}")
+                if t and not chosen.get(iid):
+                    why.append(f"no tag chosen by the model, only filled in: {t}")
                 show = run("show", str(iid), db=db)
                 m = re.search(r"(\d+) words, (\d+) min read", show.stdout)
                 if not m or int(m.group(2)) < 1:
                     why.append(f"no reading time: {show.stdout[:200]!r}")
             if os.environ.get("TINGLADO_E2E_VERBOSE") == "1":  # what the model wrote, to read it
-                print(f"    {url.replace(base, '')} tags={tags.get(iid, [])} summary={(summary or '')[:160]!r}")
+                print(f"    {url.replace(base, '')} tags={tags.get(iid, [])} chosen={chosen.get(iid, [])} summary={(summary or '')[:160]!r}")
             if why:
                 bad.append((url.replace(base, ""), why))
             else:

@@ -522,6 +522,51 @@ static void test_merge_duplicates(void) {
     tg_library_close(lib);
 }
 
+/* The origin of a tag on an item (item_tags.origin), -1 if it has none. */
+static int tag_origin(tg_library *lib, int64_t id, const char *tag) {
+    sqlite3_stmt *st = tg__lib_prepare(lib, "SELECT x.origin FROM item_tags x JOIN tags t ON t.id = x.tag "
+                                            "WHERE x.item = ?1 AND t.name = ?2");
+    int o = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            o = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return o;
+}
+
+/* Who put each tag: the owner's mark wins over the model's and the
+ * fill-in's, whichever came first, and survives a merge. */
+static void test_tag_origins(void) {
+    tg_library *lib = fresh("origins.db");
+    if (!lib)
+        return;
+    const int64_t a = add_item(lib, "https://ex.com/a", 100, 0, false, false, "mine");
+    const int64_t b = add_item(lib, "https://ex.com/b", 200, 0, false, false, NULL);
+    int64_t into = -1;
+    tg_article art = article("An article about tags.", NULL);
+    CHECK(tg__lib_store_article(lib, a, &art, "https://ex.com/a", &into) == TG_OK && into == 0);
+    tg_article_clear(&art);
+    char *tags[] = {"mine", "chosen", "filled"};
+    tg_enrichment e = {.summary = "A summary of the article.", .tags = tags, .n_tags = 3, .n_chosen = 2};
+    CHECK(tg_library_set_summary_tags(lib, a, &e) == TG_OK);
+    CHECK_EQ_INT(tag_origin(lib, a, "mine"), TG_TAG_OWNER);
+    CHECK_EQ_INT(tag_origin(lib, a, "chosen"), TG_TAG_MODEL);
+    CHECK_EQ_INT(tag_origin(lib, a, "filled"), TG_TAG_FILLED);
+    /* the owner tags it too: now the owner's */
+    CHECK(tg_library_tag(lib, a, "filled", false) == TG_OK);
+    CHECK_EQ_INT(tag_origin(lib, a, "filled"), TG_TAG_OWNER);
+    /* b's page is a's article: the merged item keeps the origins */
+    art = article("The same article.", "https://ex.com/a");
+    CHECK(tg__lib_store_article(lib, b, &art, "https://ex.com/b", &into) == TG_OK && into == a);
+    tg_article_clear(&art);
+    CHECK_EQ_INT(tag_origin(lib, a, "chosen"), TG_TAG_MODEL);
+    CHECK_EQ_INT(tag_origin(lib, a, "mine"), TG_TAG_OWNER);
+    tg_library_close(lib);
+}
+
 int main(void) {
     if (!mkdtemp(dbdir)) {
         perror("mkdtemp");
@@ -539,6 +584,7 @@ int main(void) {
     RUN(test_pipeline_and_search);
     RUN(test_chunks_and_hybrid);
     RUN(test_merge_duplicates);
+    RUN(test_tag_origins);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dbdir);
     if (system(cmd) != 0)
