@@ -59,6 +59,9 @@ static size_t words(const char *s);
 
 /* A summary has at least this many words (CJK characters one each). */
 enum { MIN_SUMMARY_WORDS = 6 };
+/* A summary's sentence is the article's when at least this share of its
+ * words are (grounding.c); the first that is not ends the summary. */
+static const double MIN_GROUNDED = 0.5;
 
 /* The text's words joined by single spaces, malloc'd. */
 static char *one_line(const char *text) {
@@ -114,34 +117,67 @@ static void free_list(char **v, size_t n) {
     free(v);
 }
 
+/* Whether a line ends a sentence somewhere: . ! ? before a space or the
+ * line's end (not a decimal point: "42.066°S 174.067°E" is no sentence),
+ * or a CJK full stop, exclamation or question mark. */
+static bool ends_a_sentence(const char *line) {
+    for (const char *p = line; (p = strpbrk(p, ".!?")) != NULL; p++)
+        if (!p[1] || isspace((unsigned char)p[1]))
+            return true;
+    return strstr(line, "\xe3\x80\x82") || strstr(line, "\xef\xbc\x81") || strstr(line, "\xef\xbc\x9f");
+}
+
+/* A line of at least 8 words with a sentence mark: not a date line or a
+ * heading. */
+static bool is_real_paragraph(const char *l, size_t len) {
+    char *line = tg__strndup(l, len);
+    bool real = line && words(line) >= 8 && ends_a_sentence(line);
+    free(line);
+    return real;
+}
+
+/* The first real paragraph that starts in text's first limit bytes, or NULL. */
+static const char *first_real_paragraph(const char *text, size_t limit) {
+    for (const char *l = text; *l && (size_t)(l - text) < limit;) {
+        const char *e = strchr(l, '\n');
+        if (is_real_paragraph(l, e ? (size_t)(e - l) : strlen(l)))
+            return l;
+        if (!e)
+            break;
+        l = e + 1;
+    }
+    return NULL;
+}
+
 /* How the reply starts: the first four words of the article's first real
  * paragraph — a line of at least 8 words with a sentence mark, not a date
  * line or a heading (the model continues whatever it is started with, and
  * a summary that is a date or a heading is no summary) — else of the first
  * line of 3+ words that is not the title (a list's first item), else of
  * the text.
- * The line starts in the first half of the n bytes the model is shown, so
- * that it can go on from there.  At most 48 bytes: a CJK paragraph has no
- * spaces to stop at. */
+ * A real paragraph is looked for in all n bytes the model is shown (an
+ * encyclopedia's info box can fill the first half), starting 256 bytes
+ * before their end at the latest, so that the model can go on from there;
+ * the fallback line in the first half.  At most 48 bytes: a CJK paragraph
+ * has no spaces to stop at. */
 static const char *lead_start(const char *text, size_t n, const char *title) {
-    const char *other = NULL; /* the first line of 3+ words that is not the title */
+    const char *real = first_real_paragraph(text, n > 512 ? n - 256 : n / 2);
+    if (real)
+        return real;
+    /* else the first line of 3+ words that is not the title */
     for (const char *l = text; *l && (size_t)(l - text) < n / 2;) {
         const char *e = strchr(l, '\n');
         size_t len = e ? (size_t)(e - l) : strlen(l);
         char *line = tg__strndup(l, len);
-        bool real = line && words(line) >= 8 &&
-                    (strpbrk(line, ".!?") || strstr(line, "\xe3\x80\x82") || strstr(line, "\xef\xbc\x81") ||
-                     strstr(line, "\xef\xbc\x9f"));
-        if (!other && line && words(line) >= 3 && !(title && !strcasecmp(line, title)))
-            other = l;
+        bool other = line && words(line) >= 3 && !(title && !strcasecmp(line, title));
         free(line);
-        if (real)
+        if (other)
             return l;
         if (!e)
             break;
         l = e + 1;
     }
-    return other ? other : text;
+    return text;
 }
 
 static bool reply_prefix(tg__buf *pre, const char *text, size_t shown, const char *title) {
@@ -223,6 +259,15 @@ static void drop_repeats(char *s) {
     while (w && s[w - 1] == ' ')
         w--;
     s[w] = '\0';
+}
+
+/* The model's summary without repeated sentences, cut before it drifts
+ * from the article (grounding.c); malloc'd, NULL when out of memory. */
+static char *grounded(const char *summary, const char *text, size_t n) {
+    char *s = tg__grounded_summary(summary, text, n, MIN_GROUNDED);
+    if (s)
+        drop_repeats(s);
+    return s;
 }
 
 /* Adds a tag (lower-cased) unless the item has it already. */
@@ -314,7 +359,16 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
         return tg__fail(TG_ERR_ARG, "enrich: need a language model and a text");
     if (!words(text))
         return tg__fail(TG_ERR_FORMAT, "enrich: the article has no text to summarise");
-    size_t n = cut(text, max_chars > 0 ? (size_t)max_chars : 6000);
+    /* An info box or a navigation list before the article's first real
+     * paragraph can fill the bytes the model is shown (Wikipedia's New
+     * Zealand page: 1,755 bytes of info box, of the engine's 2,000): then
+     * it is shown the article from that paragraph on. */
+    const size_t max = max_chars > 0 ? (size_t)max_chars : 6000;
+    const char *first = first_real_paragraph(text, 4 * max);
+    const char *whole = text;
+    if (first && (size_t)(first - text) > max / 4)
+        text = first;
+    size_t n = cut(text, max);
     /* The embedded engine's tags are chosen from the article's candidates
      * (keyphrase.c) when it offers enough: the model picks, and can neither
      * copy the example's nor invent junk.  The library's tags that the
@@ -355,7 +409,13 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     char *shown = tg__strndup(text, n);
     bool cjk = shown && cjk_words(shown) * 2 > words(shown);
     free(shown);
-    char *schema = cand ? schema_for(cand, n_cand_use, cjk ? 200 : 500) : NULL;
+    const int max_summary = cjk ? 200 : 500;
+    char *schema = cand ? schema_for(cand, n_cand_use, max_summary) : NULL;
+    /* The embedded engine's reply is bounded by its grammar (the summary's
+     * length, 7 tags from the list, short white space): a budget above that
+     * bound lets every reply finish, even one that drifts into a token per
+     * character; a drifted end is cut off below (tg__grounded_summary). */
+    const int32_t budget = tg_llm_is_embedded(llm) ? (cjk ? 2 : 1) * max_summary + 7 * 16 + 64 : 0;
     char *s_sys = tg__buf_take(&sys), *s_user = tg__buf_take(&user), *s_pre = tg__buf_take(&pre);
     tg_status st = TG_OK;
     char *content = NULL;
@@ -363,7 +423,7 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
         st = tg__fail(TG_ERR_NOMEM, "enrich: out of memory");
     else
         st = tg_llm_complete_json(llm, &(tg_llm_request){.instructions = s_sys, .examples = &EXAMPLE, .n_examples = 1,
-                                                          .input = s_user, .schema = schema, .max_tokens = 0,
+                                                          .input = s_user, .schema = schema, .max_tokens = budget,
                                                           .reply_prefix = s_pre, .no_repeat_ngram = NO_REPEAT},
                                   &content);
     free(s_sys);
@@ -381,7 +441,7 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     json_t *tags = json_object_get(c, "tags");
     /* An article shorter than any summary ("abc def ghi") is its own
      * summary: the model still chooses its tags. */
-    bool tiny = words(text) < MIN_SUMMARY_WORDS;
+    bool tiny = words(whole) < MIN_SUMMARY_WORDS;
     if (!c || !summary || (!*summary && !tiny) || !json_is_array(tags)) {
         st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not {\"summary\", \"tags\"} JSON: %.120s", who, content);
     } else if (json_array_size(tags) < 3 || json_array_size(tags) > 7) {
@@ -389,10 +449,11 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     } else if ((!tiny && words(summary) < MIN_SUMMARY_WORDS) || !tags_have_letters(tags)) {
         /* schema-valid but empty: a base model fills a constrained reply with "1", "2" … */
         st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not a usable summary and tags: %.120s", who, content);
+    } else if (!(out->summary = tiny ? one_line(whole) : grounded(summary, text, n))) {
+        st = TG_ERR_NOMEM;
+    } else if (!tiny && words(out->summary) < MIN_SUMMARY_WORDS) {
+        st = tg__fail(TG_ERR_FORMAT, "%s: the summary is not drawn from the article: %.160s", who, summary);
     } else {
-        out->summary = tiny ? one_line(text) : tg__strndup(summary, strlen(summary));
-        if (out->summary)
-            drop_repeats(out->summary);
         size_t i;
         json_t *t;
         out->tags = tg__calloc(json_array_size(tags) + 3, sizeof *out->tags);

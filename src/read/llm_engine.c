@@ -278,8 +278,15 @@ static tg_status complete_json(tg_llm *llm, const tg_llm_request *r, char **out)
     e->reply_from = e->held.n; /* the reply prefix is the prompt's tail: the reply is what follows */
     e->no_repeat = r->no_repeat_ngram;
     s = decode_reply(e, budget, &text, &done);
-    if (!s && !done && !tg_grammar_complete(e->gst))
-        s = tg__fail(TG_ERR_RANGE, "%s: the reply did not finish within %d tokens", e->base.name, budget);
+    if (!s && !done && !tg_grammar_complete(e->gst)) {
+        /* its end says how it went wrong (a loop, a string run on); cut
+         * anywhere, so mended into UTF-8 for the terminal and the database */
+        size_t from = text.len > 900 ? text.len - 900 : 0;
+        char *tail = text.data ? tg__utf8_repair((const char *)text.data + from, text.len - from) : NULL;
+        s = tg__fail(TG_ERR_RANGE, "%s: the reply did not finish within %d tokens: …%s", e->base.name, budget,
+                     tail ? tail : "");
+        free(tail);
+    }
     char *json = s ? NULL : tg__buf_take(&text);
     tg__buf_free(&text);
     if (!s && !json)

@@ -111,4 +111,13 @@ char *tg__buf_take(tg__buf *b);
 char **tg__key_phrases(const char *title, const char *text, size_t n, const char *const *known, size_t n_known,
                        size_t max, size_t *out_n);
 
+/* ---- grounding.c -------------------------------------------------- */
+
+/* A model's summary with its blanks (white space, zero-width characters)
+ * made single spaces and cut before the first sentence fewer than
+ * min_share of whose words (case-folded, whole; a CJK character each) are
+ * in the first n bytes of the article: where a small model starts to
+ * drift.  Malloc'd, maybe empty; NULL only when out of memory. */
+char *tg__grounded_summary(const char *summary, const char *article, size_t n, double min_share);
+
 #endif /* TG_READ_H */
