@@ -281,7 +281,7 @@ static tg_status complete_json(tg_llm *llm, const tg_llm_request *r, char **out)
     if (!s && !done && !tg_grammar_complete(e->gst)) {
         /* its end says how it went wrong (a loop, a string run on); cut
          * anywhere, so mended into UTF-8 for the terminal and the database */
-        size_t from = text.len > 900 ? text.len - 900 : 0;
+        size_t from = text.len > 100 ? text.len - 100 : 0;
         char *tail = text.data ? tg__utf8_repair((const char *)text.data + from, text.len - from) : NULL;
         s = tg__fail(TG_ERR_RANGE, "%s: the reply did not finish within %d tokens: …%s", e->base.name, budget,
                      tail ? tail : "");

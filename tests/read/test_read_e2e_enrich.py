@@ -42,10 +42,19 @@ check = read_helpers.Checks()
 run = read_helpers.runner(BIN, check, rc=None, timeout=7200)  # sync exits 1 when an article fails
 
 
+CJK = r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
+
+
 def words(s):
     """Words as enrich.c counts them for a summary, with each CJK character one word."""
     cjk = re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", s)
     return len(re.findall(r"\S+", re.sub(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", " ", s))) + len(cjk)
+
+
+def word_list(s):
+    """Words for the drawn-from check: runs of letters and digits, each CJK character one word (a CJK
+    sentence has no spaces: whole runs would compare clauses, not words)."""
+    return re.findall(CJK + r"|[^\W_]+?(?=" + CJK + r"|[\W_]|$)", s)
 
 
 def main():
@@ -117,8 +126,8 @@ def main():
                     why.append(f"summary of {words(s)} words: {s[:60]!r}")
                 elif len(s.split()) <= 4 and s.strip() == lead:
                     why.append("the summary is only the prefix it was started with")
-                art = set(re.findall(r"[^\W_]+", text.lower()))
-                sw = re.findall(r"[^\W_]+", s.lower())
+                art = set(word_list(text.lower()))
+                sw = word_list(s.lower())
                 if sw and sum(x in art for x in sw) / len(sw) < 0.5:
                     why.append(f"summary not drawn from the article: {s[:80]!r}")
                 t = tags.get(iid, [])
