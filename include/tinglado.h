@@ -1381,9 +1381,10 @@ typedef struct tg_enrichment {
 void tg_enrichment_clear(tg_enrichment *e);
 /* A 2-4 sentence summary and 3-7 tags for one article (its text cut at a
  * paragraph within max_chars bytes; 0: 6000), asked for as JSON under a
- * JSON Schema and validated (a summary of at least 6 words, tags with a
- * letter); known tags (the library's, most used first) are offered for
- * reuse.  Errors name the model. */
+ * JSON Schema and validated (a summary of at least 6 words, cut before
+ * its first sentence that is not the article's; tags with a letter);
+ * known tags (the library's, most used first) are offered for reuse.  An
+ * article under 6 words is its own summary.  Errors name the model. */
 tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char *const *known, size_t n_known,
                     int32_t max_chars, tg_enrichment *out);
 /* Stores the summary and adds the tags in one transaction → ENRICHED. */

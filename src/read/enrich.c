@@ -361,7 +361,7 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
         return tg__fail(TG_ERR_FORMAT, "enrich: the article has no text to summarise");
     /* An info box or a navigation list before the article's first real
      * paragraph can fill the bytes the model is shown (Wikipedia's New
-     * Zealand page: 1,755 bytes of info box, of the engine's 2,000): then
+     * Zealand page: 1,755 bytes of info box, more than the engine's 1,500):
      * it is shown the article from that paragraph on. */
     const size_t max = max_chars > 0 ? (size_t)max_chars : 6000;
     const char *first = first_real_paragraph(text, 4 * max);

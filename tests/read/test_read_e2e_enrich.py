@@ -17,7 +17,7 @@ It fails if any extracted item lacks one of them, and prints each failure
 with the reason sync gave.  Also reports the wall time, the per-item mean
 and the engine's token counts (the summary line sync prints on stderr).
 
-Opt-in: it takes about 11 minutes on the 2-core development host, too long
+Opt-in: it takes about 4 minutes on the 2-core development host, too long
 for `make test`; run it with TINGLADO_E2E_ENRICH=1 (docs/reading.md).
 TINGLADO_E2E_PAGES=a,b,c runs only those pages (to iterate on a few; it
 is not the acceptance run); TINGLADO_E2E_VERBOSE=1 prints every item's
@@ -59,7 +59,7 @@ def word_list(s):
 
 def main():
     if os.environ.get("TINGLADO_E2E_ENRICH") != "1":
-        print("test_read_e2e_enrich: not run — set TINGLADO_E2E_ENRICH=1 (about 11 minutes: 97 pages through the "
+        print("test_read_e2e_enrich: not run — set TINGLADO_E2E_ENRICH=1 (about 4 minutes: 97 pages through the "
               "embedded engine)")
         return 0
     pages = read_helpers.PAGES
