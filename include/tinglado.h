@@ -1377,6 +1377,8 @@ typedef struct tg_enrichment {
     size_t n_tags;
     size_t n_chosen; /* tags[0, n_chosen) are the model's own; the rest were
                         filled in to make up three (stored as such)      */
+    bool cut;        /* the model's summary was cut where it left the
+                        article (sentences not the article's dropped)    */
 } tg_enrichment;
 void tg_enrichment_clear(tg_enrichment *e);
 /* A 2-4 sentence summary and 3-7 tags for one article (its text cut at a

@@ -112,6 +112,7 @@ int tg__cli_enrich_all(tg_library *lib, tg_llm *llm, size_t limit, size_t *n_don
     }
     int32_t max_chars = tg_llm_is_embedded(llm) ? EMBEDDED_CHARS : REMOTE_CHARS;
     tg_llm_stats sum = {0};
+    size_t n_cut = 0;
     for (size_t i = 0; i < t.n; i++) {
         tg_item it;
         char *text = NULL, **known = NULL;
@@ -130,6 +131,7 @@ int tg__cli_enrich_all(tg_library *lib, tg_llm *llm, size_t limit, size_t *n_don
             (*n_failed)++;
         } else {
             (*n_done)++;
+            n_cut += e.cut;
             printf("%6lld  ", (long long)it.id);
             for (size_t k = 0; k < e.n_tags; k++)
                 printf(k ? ",%s" : "[%s", e.tags[k]);
@@ -151,6 +153,9 @@ int tg__cli_enrich_all(tg_library *lib, tg_llm *llm, size_t limit, size_t *n_don
         tg_item_clear(&it);
     }
     free(t.ids);
+    if (n_cut) /* how often the model drifted from the article (src/read/grounding.c) */
+        fprintf(stderr, "enrich: %zu of %zu summaries cut before a sentence that was not the article's\n", n_cut,
+                *n_done);
     /* what the articles cost the embedded engine: where its time goes */
     if (sum.prompt)
         fprintf(stderr,

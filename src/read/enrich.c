@@ -263,8 +263,9 @@ static void drop_repeats(char *s) {
 
 /* The model's summary without repeated sentences, cut before it drifts
  * from the article (grounding.c); malloc'd, NULL when out of memory. */
-static char *grounded(const char *summary, const char *text, size_t n) {
+static char *grounded(const char *summary, const char *text, size_t n, bool *cut) {
     char *s = tg__grounded_summary(summary, text, n, MIN_GROUNDED);
+    *cut = s && words(s) < words(summary);
     if (s)
         drop_repeats(s);
     return s;
@@ -449,7 +450,7 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     } else if ((!tiny && words(summary) < MIN_SUMMARY_WORDS) || !tags_have_letters(tags)) {
         /* schema-valid but empty: a base model fills a constrained reply with "1", "2" … */
         st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not a usable summary and tags: %.120s", who, content);
-    } else if (!(out->summary = tiny ? one_line(whole) : grounded(summary, text, n))) {
+    } else if (!(out->summary = tiny ? one_line(whole) : grounded(summary, text, n, &out->cut))) {
         st = TG_ERR_NOMEM;
     } else if (!tiny && words(out->summary) < MIN_SUMMARY_WORDS) {
         st = tg__fail(TG_ERR_FORMAT, "%s: the summary is not drawn from the article: %.160s", who, summary);

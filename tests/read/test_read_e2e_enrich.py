@@ -91,6 +91,9 @@ def main():
         print(f"  {r.stdout.strip().splitlines()[-1] if r.stdout.strip() else '(no output)'}")
         engine = [ln for ln in r.stderr.splitlines() if ln.startswith("enrich: engine:")]
         print(f"  {engine[0] if engine else '(no engine line)'}")
+        for ln in r.stderr.splitlines():  # how many summaries the grounding cut (none: no line)
+            if ln.startswith("enrich: ") and "summaries cut" in ln:
+                print(f"  {ln}")
         reasons = {}
         for ln in r.stderr.splitlines():
             m = re.match(r"tinglado: enrich: item (\d+): (.*)", ln)
