@@ -118,11 +118,12 @@ static void free_list(char **v, size_t n) {
 }
 
 /* Whether a line ends a sentence somewhere: . ! ? before a space or the
- * line's end (not a decimal point: "42.066°S 174.067°E" is no sentence),
- * or a CJK full stop, exclamation or question mark. */
+ * line's end (not a decimal point: "42.066°S 174.067°E" is no sentence;
+ * not an initial: "by Bradley M. Kuhn" is a byline), or a CJK full stop,
+ * exclamation or question mark. */
 static bool ends_a_sentence(const char *line) {
     for (const char *p = line; (p = strpbrk(p, ".!?")) != NULL; p++)
-        if (!p[1] || isspace((unsigned char)p[1]))
+        if ((!p[1] || isspace((unsigned char)p[1])) && !tg__is_initial(line, (size_t)(p - line)))
             return true;
     return strstr(line, "\xe3\x80\x82") || strstr(line, "\xef\xbc\x81") || strstr(line, "\xef\xbc\x9f");
 }

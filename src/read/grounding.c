@@ -12,6 +12,7 @@
  */
 #include "read/read.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -116,6 +117,11 @@ static void count_words(const char *s, size_t n, const char *art, size_t art_n, 
     }
 }
 
+bool tg__is_initial(const char *s, size_t i) {
+    return s[i] == '.' && i >= 1 && s[i - 1] >= 'A' && s[i - 1] <= 'Z' &&
+           (i == 1 || !isalnum((unsigned char)s[i - 2]));
+}
+
 char *tg__grounded_summary(const char *summary, const char *article, size_t n, double min_share) {
     size_t sn = strlen(summary);
     /* 1. blanks of every kind become one space, none at the ends */
@@ -147,7 +153,7 @@ char *tg__grounded_summary(const char *summary, const char *article, size_t n, d
         while (end < n_s) { /* a sentence ends with its marks, before a space or the end */
             utf8proc_int32_t c = cp_at(s, end, n_s, &len);
             end += len;
-            if (c >= 0 && is_sentence_end(c)) {
+            if (c >= 0 && is_sentence_end(c) && !tg__is_initial(s + start, end - len - start)) {
                 utf8proc_int32_t mark = c, d;
                 while (end < n_s && (d = cp_at(s, end, n_s, &len)) >= 0 && is_sentence_end(d)) {
                     mark = d;

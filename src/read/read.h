@@ -119,5 +119,8 @@ char **tg__key_phrases(const char *title, const char *text, size_t n, const char
  * in the first n bytes of the article: where a small model starts to
  * drift.  Malloc'd, maybe empty; NULL only when out of memory. */
 char *tg__grounded_summary(const char *summary, const char *article, size_t n, double min_share);
+/* Whether s[i] is the full stop of an initial ("M." in "Bradley M. Kuhn":
+ * one capital letter after a non-letter), which ends no sentence. */
+bool tg__is_initial(const char *s, size_t i);
 
 #endif /* TG_READ_H */

@@ -47,6 +47,11 @@ static void test_sentences(void) {
     /* a decimal point does not end a sentence, so the sentence is judged whole */
     grounded_is("Prices rose 42.5 percent in 2015. Unicorns dance on rainbows tonight.", art,
                 "Prices rose 42.5 percent in 2015.");
+    /* an initial's full stop ends no sentence: the byline is judged whole, with its name */
+    grounded_is("Unicorns by X. Kuhn wrote for the office.", "X. Kuhn wrote for the office.",
+                "Unicorns by X. Kuhn wrote for the office.");
+    CHECK(tg__is_initial("Bradley M. Kuhn", 9) && !tg__is_initial("at 5 PM. Then", 7) &&
+          !tg__is_initial("The end.", 7) && tg__is_initial("J. Doe", 1));
     /* marks run together end one sentence; a question too */
     grounded_is("Prices rose?! The office said. Unicorns dance.", art, "Prices rose?! The office said.");
 }
