@@ -18,7 +18,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <utf8proc.h>
 
 /* Stop words of the languages the test pages use most (English, French,
@@ -120,13 +119,16 @@ static bool split(words *ws, const char *s, size_t n, bool title) {
     bool brk = true, ok = true;
     size_t i = 0;
     while (i < n && ok) {
-        size_t at = i;
         uint32_t c = tg__utf8_decode_lax(s, n, &i);
         if (is_cjk(c)) {
             if (cur.len)
                 ok = push(ws, (const char *)cur.data, cur.len, false, brk, title), brk = false;
             cur.len = 0;
-            ok = ok && push(ws, s + at, i - at, true, brk, title);
+            /* re-encoded, not copied: the lax decoder also reads an
+             * overlong form (F0 84 80 80 for U+4000), which must not reach
+             * a candidate */
+            char enc[4];
+            ok = ok && push(ws, enc, tg__utf8_encode(c, enc), true, brk, title);
             brk = false;
         } else if (is_word_char(c)) {
             char enc[4];
@@ -183,6 +185,24 @@ static int by_score(const void *a, const void *b) {
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* Whether two well-formed tags are the same once each character is
+ * lower-cased ("École" and "école": the library lower-cases ASCII only). */
+static bool same_tag(const char *a, const char *b) {
+    size_t na = strlen(a), nb = strlen(b), i = 0, j = 0;
+    while (i < na && j < nb)
+        if (utf8proc_tolower((utf8proc_int32_t)tg__utf8_decode_lax(a, na, &i)) !=
+            utf8proc_tolower((utf8proc_int32_t)tg__utf8_decode_lax(b, nb, &j)))
+            return false;
+    return i == na && j == nb;
+}
+
+static bool taken(char *const *out, size_t k, const char *s) {
+    for (size_t j = 0; j < k; j++)
+        if (same_tag(out[j], s))
+            return true;
+    return false;
+}
+
 /* Whether the lower-cased article words hold tag as a run of words. */
 static bool mentions(const words *ws, const char *tag) {
     words t = {0};
@@ -206,8 +226,8 @@ char **tg__key_phrases(const char *title, const char *text, size_t n, const char
     *out_n = 0;
     words ws = {0};
     cands cs = {0};
-    char **out = tg__calloc(max + 1, sizeof *out);
-    bool ok = out && split(&ws, title ? title : "", title ? strlen(title) : 0, true) && split(&ws, text, n, false);
+    char **out = NULL;
+    bool ok = split(&ws, title ? title : "", title ? strlen(title) : 0, true) && split(&ws, text, n, false);
     /* A phrase of the title weighs as two mentions (the title names the
      * subject), a word of it as one: a lone title word becomes a candidate
      * only if the text uses it too — titles carry filler ("test",
@@ -235,10 +255,19 @@ char **tg__key_phrases(const char *title, const char *text, size_t n, const char
         }
     }
     size_t k = 0;
-    /* the owner's tags that the article mentions come first */
-    for (size_t i = 0; ok && i < n_known && k < max; i++)
-        if (known[i] && *known[i] && strlen(known[i]) <= 30 && mentions(&ws, known[i]))
-            ok = (out[k++] = tg__strndup(known[i], strlen(known[i]))) != NULL;
+    /* sized by what can be offered, not by max (which may be SIZE_MAX) */
+    if (max > n_known + cs.n)
+        max = n_known + cs.n;
+    if (ok)
+        ok = (out = tg__calloc(max + 1, sizeof *out)) != NULL;
+    /* The owner's tags that the article mentions come first, as the
+     * library spells them, each once; one that is not well-formed UTF-8
+     * could not be offered in a JSON schema. */
+    for (size_t i = 0; ok && i < n_known && k < max; i++) {
+        const char *t = known[i];
+        if (t && *t && strlen(t) <= 30 && tg__utf8_valid(t, strlen(t)) && !taken(out, k, t) && mentions(&ws, t))
+            ok = (out[k++] = tg__strndup(t, strlen(t))) != NULL;
+    }
     if (ok && cs.n)
         qsort(cs.v, cs.n, sizeof *cs.v, by_score);
     /* A word or phrase said once is hardly a topic: those fill in only
@@ -248,10 +277,7 @@ char **tg__key_phrases(const char *title, const char *text, size_t n, const char
         for (size_t i = 0; ok && i < cs.n && k < max && (pass ? k < FILL : true); i++) {
             if (!cs.v[i].s || (pass == 0) != (cs.v[i].score >= 2))
                 continue;
-            bool dup = false;
-            for (size_t j = 0; j < k && !dup; j++)
-                dup = !strcasecmp(out[j], cs.v[i].s);
-            if (!dup) {
+            if (!taken(out, k, cs.v[i].s)) {
                 out[k++] = cs.v[i].s;
                 cs.v[i].s = NULL;
             }

@@ -104,10 +104,12 @@ char *tg__buf_take(tg__buf *b);
 /* ---- keyphrase.c -------------------------------------------------- */
 
 /* Up to max candidate tags of an article (malloc'd array of malloc'd
- * lower-case strings, at most 30 bytes each, best first; *n of them): the
- * known tags the first n bytes of text or the title mention, then the
- * frequent content words and two-word phrases of title and text.  NULL
- * (TG_ERR_NOMEM) only when out of memory. */
+ * well-formed UTF-8 strings, 1 to 30 bytes each, best first, no two the same
+ * once lower-cased; *n of them): the known tags the first n bytes of text
+ * or the title mention, as given (a known tag that is not well-formed UTF-8
+ * is left out), then the frequent content words and two-word phrases of
+ * title and text, lower-cased.  NULL (TG_ERR_NOMEM) only when out of
+ * memory. */
 char **tg__key_phrases(const char *title, const char *text, size_t n, const char *const *known, size_t n_known,
                        size_t max, size_t *out_n);
 

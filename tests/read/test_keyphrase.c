@@ -5,6 +5,7 @@
  * CJK pairs, bounds, and hostile input.
  */
 #include "read/read.h"
+#include "token/utf8.h"
 #include "../test.h"
 
 static bool has(char **v, size_t n, const char *s) {
@@ -97,9 +98,45 @@ static void test_hostile(void) {
     free_all(c, n);
 }
 
+/* Findings of fuzz/fuzz_keyphrase.c. */
+static void test_fuzz_findings(void) {
+    size_t n = 0;
+    /* the lax decoder reads F0 84 80 80 as U+4000 (CJK): its pair was
+     * offered as those raw, ill-formed bytes */
+    const char *ov = "\xf0\x84\x80\x80\xf0\x84\x80\x80";
+    char **c = tg__key_phrases(NULL, ov, strlen(ov), NULL, 0, 40, &n);
+    CHECK(c != NULL && n == 1);
+    for (size_t i = 0; c && i < n; i++)
+        CHECK_MSG(tg__utf8_valid(c[i], strlen(c[i])), "candidate %zu is not well-formed UTF-8", i);
+    CHECK(c && n == 1 && !strcmp(c[0], "\xe4\x80\x80\xe4\x80\x80")); /* 䀀䀀, well-formed */
+    free_all(c, n);
+    /* the library lower-cases ASCII only: its tag "École" and the word
+     * "école" were both offered (strcasecmp is ASCII-only); a tag listed
+     * twice was offered twice, and an ill-formed one ("caf" and a lone
+     * C3, which the article's "caf" matched) as its raw bytes */
+    const char *text = "\xc3\x89" "cole \xc3\xa9" "cole rust. caf, \xc3\xa9" "cole rust";
+    const char *known[] = {"\xc3\x89" "cole", "rust", "rust", "caf\xc3", "\xc3\xa9" "cole"};
+    c = tg__key_phrases(NULL, text, strlen(text), known, 5, 40, &n);
+    CHECK(c && n >= 2);
+    CHECK(c && !strcmp(c[0], "\xc3\x89" "cole") && !strcmp(c[1], "rust")); /* as the library spells them */
+    CHECK(!has(c, n, "\xc3\xa9" "cole"));
+    for (size_t i = 0; c && i < n; i++) {
+        CHECK_MSG(tg__utf8_valid(c[i], strlen(c[i])), "candidate %zu is not well-formed UTF-8", i);
+        for (size_t j = 0; j < i; j++)
+            CHECK_MSG(strcmp(c[i], c[j]), "%s twice", c[i]);
+    }
+    free_all(c, n);
+    /* max + 1 wrapped to 0 for SIZE_MAX: a one-slot array then */
+    const char *many = "alpha beta gamma delta alpha beta gamma delta";
+    c = tg__key_phrases(NULL, many, strlen(many), NULL, 0, SIZE_MAX, &n);
+    CHECK(c && n >= 4 && has(c, n, "alpha beta"));
+    free_all(c, n);
+}
+
 int main(void) {
     RUN(test_english);
     RUN(test_other_scripts);
     RUN(test_hostile);
+    RUN(test_fuzz_findings);
     return tg_test_finish("keyphrase");
 }
