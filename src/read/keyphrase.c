@@ -120,7 +120,9 @@ static bool split(words *ws, const char *s, size_t n, bool title) {
     size_t i = 0;
     while (i < n && ok) {
         uint32_t c = tg__utf8_decode_lax(s, n, &i);
-        if (is_cjk(c)) {
+        /* the CJK blocks also hold punctuation (U+30FB ・) and symbols
+         * (U+4DC0 ䷀), which are no more a word there than elsewhere */
+        if (is_cjk(c) && is_word_char(c)) {
             if (cur.len)
                 ok = push(ws, (const char *)cur.data, cur.len, false, brk, title), brk = false;
             cur.len = 0;

@@ -126,6 +126,14 @@ static void test_fuzz_findings(void) {
             CHECK_MSG(strcmp(c[i], c[j]), "%s twice", c[i]);
     }
     free_all(c, n);
+    /* U+30FB KATAKANA MIDDLE DOT is in a CJK block but punctuation: it
+     * was paired as if a character of a word ("語・") */
+    const char *dot = "\xe8\xaa\x9e\xe3\x83\xbb\xe8\xaa\x9e\xe3\x83\xbb"; /* 語・語・ */
+    c = tg__key_phrases(NULL, dot, strlen(dot), NULL, 0, 40, &n);
+    CHECK(c != NULL);
+    for (size_t i = 0; c && i < n; i++)
+        CHECK_MSG(!strstr(c[i], "\xe3\x83\xbb"), "candidate %zu holds the middle dot", i);
+    free_all(c, n);
     /* max + 1 wrapped to 0 for SIZE_MAX: a one-slot array then */
     const char *many = "alpha beta gamma delta alpha beta gamma delta";
     c = tg__key_phrases(NULL, many, strlen(many), NULL, 0, SIZE_MAX, &n);
