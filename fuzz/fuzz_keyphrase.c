@@ -41,16 +41,6 @@ static uint32_t next_cp(const char *s, size_t n, size_t *i) {
     return tg__utf8_decode_lax(s, n, i);
 }
 
-static bool is_word_char(uint32_t c) {
-    switch (utf8proc_category((utf8proc_int32_t)c)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ND:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* Whether a and b (well-formed) are equal once each code point is
  * lower-cased: what a user would call the same tag. */
 static bool same_lower(const char *a, const char *b) {
@@ -127,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     spaces++;
                     continue;
                 }
-                check(is_word_char(cp), "a candidate with a character that is not of a word", s);
+                check(tg__is_word_char(cp), "a candidate with a character that is not of a word", s);
                 check((uint32_t)utf8proc_tolower((utf8proc_int32_t)cp) == cp, "a candidate not lower-case", s);
             }
             check(spaces <= 1, "a candidate of more than two words", s);

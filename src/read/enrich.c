@@ -306,7 +306,7 @@ static bool cjk_at(const char *p, size_t *len) {
         return false;
     uint32_t c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
     *len = 3;
-    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF);
+    return tg__is_cjk_word(c);
 }
 
 static size_t cjk_words(const char *s) {
@@ -359,7 +359,8 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     memset(out, 0, sizeof *out);
     if (!llm || !text)
         return tg__fail(TG_ERR_ARG, "enrich: need a language model and a text");
-    if (!words(text))
+    const size_t n_words = words(text);
+    if (!n_words)
         return tg__fail(TG_ERR_FORMAT, "enrich: the article has no text to summarise");
     /* An info box or a navigation list before the article's first real
      * paragraph can fill the bytes the model is shown (Wikipedia's New
@@ -443,7 +444,7 @@ tg_status tg_enrich(tg_llm *llm, const char *title, const char *text, const char
     json_t *tags = json_object_get(c, "tags");
     /* An article shorter than any summary ("abc def ghi") is its own
      * summary: the model still chooses its tags. */
-    bool tiny = words(whole) < MIN_SUMMARY_WORDS;
+    bool tiny = n_words < MIN_SUMMARY_WORDS;
     if (!c || !summary || (!*summary && !tiny) || !json_is_array(tags)) {
         st = tg__fail(TG_ERR_FORMAT, "%s: the reply is not {\"summary\", \"tags\"} JSON: %.120s", who, content);
     } else if (json_array_size(tags) < 3 || json_array_size(tags) > 7) {

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-static bool is_cjk(utf8proc_int32_t c) {
+bool tg__is_cjk_word(uint32_t c) {
     return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF);
 }
 
@@ -101,11 +101,11 @@ static void count_words(const char *s, size_t n, const char *art, size_t art_n, 
             continue;
         }
         size_t e = i + len;
-        bool cjk = is_cjk(c);
+        bool cjk = c >= 0 && tg__is_cjk_word((uint32_t)c);
         while (!cjk && e < n) { /* a run of word characters, or one CJK character */
             size_t l2;
             utf8proc_int32_t d = cp_at(s, e, n, &l2);
-            if (d < 0 || !is_word_cp(d) || is_cjk(d))
+            if (d < 0 || !is_word_cp(d) || tg__is_cjk_word((uint32_t)d))
                 break;
             e += l2;
         }

@@ -70,7 +70,7 @@ static bool is_cjk(uint32_t c) {
            (c >= 0xF900 && c <= 0xFAFF);
 }
 
-static bool is_word_char(uint32_t c) {
+bool tg__is_word_char(uint32_t c) {
     switch (utf8proc_category((utf8proc_int32_t)c)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
     case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ND:
@@ -122,7 +122,7 @@ static bool split(words *ws, const char *s, size_t n, bool title) {
         uint32_t c = tg__utf8_decode_lax(s, n, &i);
         /* the CJK blocks also hold punctuation (U+30FB ・) and symbols
          * (U+4DC0 ䷀), which are no more a word there than elsewhere */
-        if (is_cjk(c) && is_word_char(c)) {
+        if (is_cjk(c) && tg__is_word_char(c)) {
             if (cur.len)
                 ok = push(ws, (const char *)cur.data, cur.len, false, brk, title), brk = false;
             cur.len = 0;
@@ -132,7 +132,7 @@ static bool split(words *ws, const char *s, size_t n, bool title) {
             char enc[4];
             ok = ok && push(ws, enc, tg__utf8_encode(c, enc), true, brk, title);
             brk = false;
-        } else if (is_word_char(c)) {
+        } else if (tg__is_word_char(c)) {
             char enc[4];
             uint32_t lc = (uint32_t)utf8proc_tolower((utf8proc_int32_t)c);
             ok = tg__buf_append(&cur, enc, tg__utf8_encode(lc, enc));

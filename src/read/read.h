@@ -110,6 +110,8 @@ char *tg__buf_take(tg__buf *b);
  * is left out), then the frequent content words and two-word phrases of
  * title and text, lower-cased.  NULL (TG_ERR_NOMEM) only when out of
  * memory. */
+/* A letter, mark or decimal digit: what a candidate's words are made of. */
+bool tg__is_word_char(uint32_t c);
 char **tg__key_phrases(const char *title, const char *text, size_t n, const char *const *known, size_t n_known,
                        size_t max, size_t *out_n);
 
@@ -121,6 +123,10 @@ char **tg__key_phrases(const char *title, const char *text, size_t n, const char
  * in the first n bytes of the article: where a small model starts to
  * drift.  Malloc'd, maybe empty; NULL only when out of memory. */
 char *tg__grounded_summary(const char *summary, const char *article, size_t n, double min_share);
+/* A character of a script written without spaces (kana, CJK ideographs,
+ * hangul), which counts as a word of its own in a summary's word count
+ * (enrich.c) and its grounding. */
+bool tg__is_cjk_word(uint32_t c);
 /* Whether s[i] is the full stop of an initial ("M." in "Bradley M. Kuhn":
  * one capital letter after a non-letter), which ends no sentence. */
 bool tg__is_initial(const char *s, size_t i);

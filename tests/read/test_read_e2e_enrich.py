@@ -47,8 +47,7 @@ CJK = r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 
 def words(s):
     """Words as enrich.c counts them for a summary, with each CJK character one word."""
-    cjk = re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", s)
-    return len(re.findall(r"\S+", re.sub(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", " ", s))) + len(cjk)
+    return len(re.findall(r"\S+", re.sub(CJK, " ", s))) + len(re.findall(CJK, s))
 
 
 def word_list(s):
